@@ -1,0 +1,198 @@
+"""Check the reference port against golden vectors from the upstream implementations.
+
+    python -m models.demos.openvoice.tools.check_golden DIR [DIR ...]
+
+Each DIR holds `config.json`, the weights (`checkpoint.pth` or `ref_enc.pt`) and `case.pt`
+(`{"kind", "inputs", "outputs"}`, format in ../shared/data/README.md). The runner
+registered for `kind` rebuilds the reference model from the folder, feeds it the recorded
+inputs (injecting the recorded noise draws) and pairs every output with its expected value.
+One line per output goes to stdout: `<folder>/<name> max_abs=<err> tol=<tol> PASS|FAIL`;
+dict outputs are named `<key>.<item>` (e.g. `se.jfk`). Every output in `case.pt` must be
+checked: an output the runner does not produce is a FAIL. The exit status is 0 only when
+every output of every folder is within tolerance (1e-4 absolute, float32 on the CPU; no
+output currently needs a looser one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from loguru import logger
+
+from models.demos.openvoice.common.config import load_config
+from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
+from models.demos.openvoice.reference.spectrogram import spectrogram
+from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+
+DEFAULT_TOLERANCE = 1e-4
+# Per-output exceptions to DEFAULT_TOLERANCE, keyed "<kind>/<name>"; each needs a reason.
+TOLERANCES: dict[str, float] = {}
+
+Comparison = tuple[str, torch.Tensor, torch.Tensor]  # (name, expected, actual)
+Runner = Callable[[Path], list[Comparison]]
+
+
+class GoldenError(RuntimeError):
+    """A golden folder that cannot be checked (missing files, unknown kind, no runner)."""
+
+
+@dataclass(frozen=True)
+class GoldenResult:
+    folder: str
+    name: str
+    max_abs_error: float  # inf when the output is missing or mis-shaped
+    tolerance: float
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.max_abs_error <= self.tolerance  # False for NaN
+
+    def line(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        extra = f"  ({self.detail})" if self.detail else ""
+        return f"{self.folder}/{self.name}  max_abs={self.max_abs_error:.3e}  tol={self.tolerance:.0e}  {status}{extra}"
+
+
+def load_case(folder: Path) -> dict[str, Any]:
+    path = folder / "case.pt"
+    if not path.is_file():
+        raise GoldenError(f"{folder}: no case.pt")
+    # The cases hold plain Python scalars and dicts next to tensors.
+    case = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(case, dict) or not {"kind", "inputs", "outputs"} <= set(case):
+        raise GoldenError(f"{path}: expected a dict with 'kind', 'inputs' and 'outputs'")
+    return case
+
+
+def flatten_outputs(outputs: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """{"spec": {"jfk": t}} -> {"spec.jfk": t}; tensors keep their key."""
+    flat: dict[str, torch.Tensor] = {}
+    for key, value in outputs.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{item}": tensor for item, tensor in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def run_voice_conversion_case(folder: Path) -> list[Comparison]:
+    """Upstream `SynthesizerTrn.voice_conversion` plus `ref_enc` on a converter checkpoint."""
+    case = load_case(folder)
+    inputs, expected = case["inputs"], case["outputs"]
+    model = ToneColorConverter.load(folder / "config.json", folder / "checkpoint.pth")
+    with torch.inference_mode():
+        out = model.voice_conversion(
+            inputs["spec"],
+            inputs["spec_lengths"],
+            inputs["g_src"],
+            inputs["g_tgt"],
+            tau=float(inputs["tau"]),
+            noise=inputs["eps_q"],
+        )
+        actual = {name: getattr(out, name) for name in ("audio", "y_mask", "z", "m_q", "logs_q", "z_p", "z_hat")}
+        actual["ref_se"] = model.extract_se(inputs["ref_spec"])
+    return [(name, expected[name], actual[name]) for name in actual if name in expected]
+
+
+def run_speaker_embedding_case(folder: Path) -> list[Comparison]:
+    """Spectrogram and reference-encoder embedding of each 22.05 kHz clip."""
+    case = load_case(folder)
+    cfg = load_config(folder / "config.json")
+    data = cfg.data
+    ref_enc = load_reference_encoder(folder / "ref_enc.pt", data.spec_channels, cfg.model.gin_channels)
+    comparisons: list[Comparison] = []
+    with torch.inference_mode():
+        for clip, wav in case["inputs"]["wav_22k"].items():
+            spec = spectrogram(wav.float().unsqueeze(0), data.filter_length, data.hop_length, data.win_length)
+            se = ref_enc(spec.transpose(1, 2)).unsqueeze(-1)
+            comparisons.append((f"spec.{clip}", case["outputs"]["spec"][clip], spec))
+            comparisons.append((f"se.{clip}", case["outputs"]["se"][clip], se))
+    return comparisons
+
+
+# kind -> "module:function". Resolved on use, so a runner that is not written yet only
+# fails the folders of its own kind.
+RUNNERS: dict[str, str] = {
+    "voice_conversion": f"{__name__}:run_voice_conversion_case",
+    "speaker_embedding": f"{__name__}:run_speaker_embedding_case",
+    "tts_infer": "models.demos.openvoice.tools.golden_tts:run_tts_infer_case",
+}
+
+
+def resolve_runner(kind: str) -> Runner:
+    if kind not in RUNNERS:
+        raise GoldenError(f"no golden runner registered for kind '{kind}'")
+    module_name, function_name = RUNNERS[kind].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            raise GoldenError(f"golden runner for kind '{kind}' is not available: no module {module_name}") from error
+        raise  # a dependency of the runner is missing: a real error, not "no runner"
+    runner = getattr(module, function_name, None)
+    if runner is None:
+        raise GoldenError(f"golden runner for kind '{kind}' is not available: {module_name} has no {function_name}")
+    return runner
+
+
+def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: torch.Tensor) -> GoldenResult:
+    tolerance = TOLERANCES.get(f"{kind}/{name}", DEFAULT_TOLERANCE)
+    expected = torch.as_tensor(expected).detach().float().cpu()
+    actual = torch.as_tensor(actual).detach().float().cpu()
+    if expected.shape != actual.shape:
+        return GoldenResult(folder, name, float("inf"), tolerance, f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")
+    error = float((expected - actual).abs().max()) if expected.numel() else 0.0
+    return GoldenResult(folder, name, error, tolerance)
+
+
+def check_folder(folder: str | Path) -> list[GoldenResult]:
+    """Run the reference on one golden folder; one result per output recorded in case.pt."""
+    folder = Path(folder)
+    case = load_case(folder)
+    kind = str(case["kind"])
+    runner = resolve_runner(kind)
+    logger.info(f"{folder.name}: kind '{kind}'")
+    comparisons = runner(folder)
+    results = [_compare(folder.name, kind, name, expected, actual) for name, expected, actual in comparisons]
+    checked = {r.name for r in results}
+    for name in flatten_outputs(case["outputs"]):
+        if name not in checked:
+            results.append(GoldenResult(folder.name, name, float("inf"), DEFAULT_TOLERANCE, "not produced by the runner"))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="golden folders (config.json, weights, case.pt)")
+    args = parser.parse_args(argv)
+    all_passed = True
+    for folder in args.folders:
+        try:
+            results = check_folder(folder)
+        except GoldenError as error:
+            logger.error(str(error))
+            print(f"{folder.name}  ERROR  {error}")
+            all_passed = False
+            continue
+        except Exception as error:  # a crashing runner fails its folder; the others still run
+            logger.exception(f"{folder.name}: runner failed")
+            print(f"{folder.name}  ERROR  {type(error).__name__}: {error}")
+            all_passed = False
+            continue
+        for result in results:
+            print(result.line())
+        failed = [r for r in results if not r.passed]
+        all_passed &= not failed
+        logger.info(f"{folder.name}: {len(results) - len(failed)}/{len(results)} outputs within tolerance")
+    return 0 if all_passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

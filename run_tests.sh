@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): build/reuse .venv from requirements.lock, then pytest.
+# Extra arguments go to pytest, e.g. ./run_tests.sh models/demos/openvoice/tests -k golden
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/create_env.sh
+if [ -z "${OPENVOICE_SHARED_DATA:-}" ] && [ -d ../shared/data ]; then
+    OPENVOICE_SHARED_DATA="$(cd ../shared/data && pwd)"
+    export OPENVOICE_SHARED_DATA
+fi
+exec .venv/bin/python -m pytest "$@"
