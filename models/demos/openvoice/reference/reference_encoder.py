@@ -34,7 +34,7 @@ class ReferenceEncoder(nn.Module):
         self.spec_channels = spec_channels
         filters = (1,) + REF_ENC_FILTERS
         self.convs = nn.ModuleList(
-            nn.Conv2d(filters[i], filters[i + 1], kernel_size=3, stride=2, padding=1) for i in range(len(REF_ENC_FILTERS))
+            nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1) for c_in, c_out in zip(filters[:-1], filters[1:])
         )
         freq_out = _conv_output_size(spec_channels, len(REF_ENC_FILTERS))
         self.gru = nn.GRU(input_size=REF_ENC_FILTERS[-1] * freq_out, hidden_size=GRU_HIDDEN, batch_first=True)

@@ -64,7 +64,9 @@ class Flip(nn.Module):
     """Reverse the channel order (its own inverse). Parameter-free, but it occupies a
     `flows.<odd>` index so the coupling layers keep their upstream names `flows.0/2/4/6`."""
 
-    def forward(self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor | None = None, reverse: bool = False) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor | None = None, reverse: bool = False
+    ) -> torch.Tensor:
         return torch.flip(x, [1])
 
 
@@ -82,11 +84,10 @@ class ResidualCouplingBlock(nn.Module):
         super().__init__()
         self.flows = nn.ModuleList()
         for _ in range(n_flows):
-            self.flows.append(
-                ResidualCouplingLayer(
-                    channels, hidden_channels, kernel_size, dilation_rate, n_layers, gin_channels=gin_channels, mean_only=True
-                )
+            coupling = ResidualCouplingLayer(
+                channels, hidden_channels, kernel_size, dilation_rate, n_layers, gin_channels=gin_channels, mean_only=True
             )
+            self.flows.append(coupling)
             self.flows.append(Flip())
 
     def forward(

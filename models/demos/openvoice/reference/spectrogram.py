@@ -68,7 +68,8 @@ def spectrogram_lengths(
     Use it for `spec_lengths` when the clips of a batch have different lengths.
     """
     samples = torch.as_tensor(num_samples, dtype=torch.int64).reshape(-1)
-    padded = samples + 2 * _side_padding(n_fft, hop_length)
-    if bool((padded < n_fft).any()):
-        raise ValueError(f"clips shorter than {n_fft - 2 * _side_padding(n_fft, hop_length)} samples give no frame")
-    return torch.div(padded - n_fft, hop_length, rounding_mode="floor") + 1
+    pad = _side_padding(n_fft, hop_length)
+    if bool((samples <= pad).any()) or bool((samples + 2 * pad < n_fft).any()):
+        # Reflection padding cannot pad by as much as the clip is long.
+        raise ValueError(f"clips need more than {max(pad, n_fft - 2 * pad - 1)} samples, got {samples.tolist()}")
+    return torch.div(samples + 2 * pad - n_fft, hop_length, rounding_mode="floor") + 1

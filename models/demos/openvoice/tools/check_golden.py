@@ -117,11 +117,11 @@ def run_speaker_embedding_case(folder: Path) -> list[Comparison]:
     return comparisons
 
 
-# kind -> "module:function". Resolved on use, so a runner that is not written yet only
-# fails the folders of its own kind.
-RUNNERS: dict[str, str] = {
-    "voice_conversion": f"{__name__}:run_voice_conversion_case",
-    "speaker_embedding": f"{__name__}:run_speaker_embedding_case",
+# kind -> runner, or "module:function" imported on first use, so a runner that is missing or
+# broken only fails the folders of its own kind.
+RUNNERS: dict[str, Runner | str] = {
+    "voice_conversion": run_voice_conversion_case,
+    "speaker_embedding": run_speaker_embedding_case,
     "tts_infer": "models.demos.openvoice.tools.golden_tts:run_tts_infer_case",
 }
 
@@ -129,7 +129,10 @@ RUNNERS: dict[str, str] = {
 def resolve_runner(kind: str) -> Runner:
     if kind not in RUNNERS:
         raise GoldenError(f"no golden runner registered for kind '{kind}'")
-    module_name, function_name = RUNNERS[kind].split(":")
+    entry = RUNNERS[kind]
+    if callable(entry):
+        return entry
+    module_name, function_name = entry.split(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
@@ -147,7 +150,8 @@ def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: 
     expected = torch.as_tensor(expected).detach().float().cpu()
     actual = torch.as_tensor(actual).detach().float().cpu()
     if expected.shape != actual.shape:
-        return GoldenResult(folder, name, float("inf"), tolerance, f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")
+        detail = f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+        return GoldenResult(folder, name, float("inf"), tolerance, detail)
     error = float((expected - actual).abs().max()) if expected.numel() else 0.0
     return GoldenResult(folder, name, error, tolerance)
 
@@ -164,7 +168,8 @@ def check_folder(folder: str | Path) -> list[GoldenResult]:
     checked = {r.name for r in results}
     for name in flatten_outputs(case["outputs"]):
         if name not in checked:
-            results.append(GoldenResult(folder.name, name, float("inf"), DEFAULT_TOLERANCE, "not produced by the runner"))
+            missing = GoldenResult(folder.name, name, float("inf"), DEFAULT_TOLERANCE, "not produced by the runner")
+            results.append(missing)
     return results
 
 

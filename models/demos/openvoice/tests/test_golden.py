@@ -1,0 +1,93 @@
+"""Every golden folder in $OPENVOICE_SHARED_DATA/golden, through `tools.check_golden`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.demos.openvoice.tools.check_golden import GoldenError, check_folder, main
+from tests.shared_data import require_shared_data, shared_data_dir
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+CLI_FOLDER = "vc_small_tau0"  # the fastest case
+
+
+def _golden_names() -> list[str]:
+    root = shared_data_dir()
+    if root is None or not (root / "golden").is_dir():
+        return ["<no shared data>"]  # the test body skips (or fails in CI) with the reason
+    return sorted(p.name for p in (root / "golden").iterdir() if (p / "case.pt").is_file())
+
+
+@pytest.fixture(scope="module")
+def golden_dir() -> Path:
+    return require_shared_data() / "golden"
+
+
+@pytest.mark.parametrize("name", _golden_names())
+def test_golden_folder(golden_dir: Path, name: str) -> None:
+    results = check_folder(golden_dir / name)
+    report = "\n".join(r.line() for r in results)
+    assert results, f"{name}: no outputs checked"
+    assert all(r.passed for r in results), f"outputs out of tolerance:\n{report}"
+
+
+def test_cli_prints_a_line_per_output(golden_dir: Path) -> None:
+    folder = golden_dir / CLI_FOLDER
+    outputs = torch.load(folder / "case.pt", weights_only=False)["outputs"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.demos.openvoice.tools.check_golden", str(folder)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(outputs), proc.stdout
+    for name in outputs:
+        assert any(line.startswith(f"{CLI_FOLDER}/{name} ") and line.endswith("PASS") for line in lines), name
+
+
+@pytest.fixture
+def tampered_case(golden_dir: Path, tmp_path: Path):
+    """A copy of the CLI folder whose case.pt the test may edit."""
+    folder = tmp_path / CLI_FOLDER
+    shutil.copytree(golden_dir / CLI_FOLDER, folder)
+    case = torch.load(folder / "case.pt", weights_only=False)
+
+    def save(edit) -> Path:
+        edit(case)
+        torch.save(case, folder / "case.pt")
+        return folder
+
+    return save
+
+
+def test_perturbed_output_fails(tampered_case, capsys) -> None:
+    folder = tampered_case(lambda case: case["outputs"]["z_hat"].add_(1e-3))
+    results = {r.name: r for r in check_folder(folder)}
+    assert not results["z_hat"].passed and results["z_hat"].max_abs_error > 5e-4
+    assert all(r.passed for name, r in results.items() if name != "z_hat")
+    assert main([str(folder)]) == 1
+    assert f"{CLI_FOLDER}/z_hat " in capsys.readouterr().out
+
+
+def test_output_not_produced_fails(tampered_case) -> None:
+    folder = tampered_case(lambda case: case["outputs"].update(extra=torch.zeros(1)))
+    results = {r.name: r for r in check_folder(folder)}
+    assert not results["extra"].passed and "not produced" in results["extra"].detail
+
+
+def test_unknown_kind_is_named(tampered_case) -> None:
+    folder = tampered_case(lambda case: case.update(kind="no_such_kind"))
+    with pytest.raises(GoldenError, match="'no_such_kind'"):
+        check_folder(folder)
+    assert main([str(folder)]) == 1

@@ -1,0 +1,44 @@
+"""Golden runner for kind `tts_infer` (dispatched by `check_golden.py`): upstream MeloTTS
+`SynthesizerTrn.infer` against the reference `MeloTTS.infer`, with the recorded noise draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from models.demos.openvoice.reference.melo_tts import MeloTTS
+
+Comparison = tuple[str, torch.Tensor, torch.Tensor]  # (name, expected, actual)
+
+
+def run_tts_infer_case(folder: Path) -> list[Comparison]:
+    """Load `config.json` + `checkpoint.pth` strictly, replay `case.pt`; one triple per recorded output."""
+    folder = Path(folder)
+    case = torch.load(folder / "case.pt", map_location="cpu", weights_only=False)
+    if case.get("kind") != "tts_infer":
+        raise ValueError(f"{folder}: case kind is {case.get('kind')!r}, not 'tts_infer'")
+    inputs, expected = case["inputs"], case["outputs"]
+    model = MeloTTS.load(folder / "config.json", folder / "checkpoint.pth")
+    with torch.inference_mode():
+        out = model.infer(
+            inputs["x"],
+            inputs["x_lengths"],
+            inputs["sid"],
+            inputs["tone"],
+            inputs["language"],
+            inputs["bert"],
+            inputs["ja_bert"],
+            noise_scale=float(inputs["noise_scale"]),
+            length_scale=float(inputs["length_scale"]),
+            noise_scale_w=float(inputs["noise_scale_w"]),
+            sdp_ratio=float(inputs["sdp_ratio"]),
+            eps_sdp=inputs["eps_sdp"],
+            eps_p=inputs["eps_p"],
+            max_len=inputs.get("max_len"),
+        )
+    missing = sorted(name for name in expected if not hasattr(out, name))
+    if missing:
+        raise KeyError(f"{folder}: outputs {missing} are not produced by MeloTTS.infer")
+    return [(name, expected[name], getattr(out, name)) for name in expected]
+
