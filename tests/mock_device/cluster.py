@@ -9,9 +9,12 @@ YAML files, so the content is documented here, next to the code that uses it:
 * N300: two wormhole_b0 chips; chip 0 has MMIO, chip 1 is reached over the two
   on-board ethernet links (chip 0 channels 8/9 <-> chip 1 channels 0/1).
 
-The format follows tt-umd's `tests/cluster_descriptor_examples/`. Tensix rows are
-marked harvested as on production parts: UMD expects one harvested row per N150
-chip and two per N300 chip (and warns otherwise).
+The format follows tt-umd's `tests/cluster_descriptor_examples/`. Every chip has
+one harvested tensix row (8x8 worker grid). Production N300 chips have two, but
+with two, ttnn 0.81.1 sizes programs for an 8x8 grid (ethernet dispatch) while its
+placement validation allows 8x7, so every eltwise op fails with
+"WorkUnitSpec ... out of bounds"; UMD only warns about the N300 mask
+("Board n300 expects 2 units").
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from pathlib import Path
 # UMD derives the board type from bits 36.. of the id (0x18: n150, 0x14: n300) and warns on a mismatch.
 _N150_BOARD_ID = 0x100018611900001
 _N300_BOARD_ID = 0x100014611800002
-# Bit masks of harvested tensix rows.
+# Bit masks of harvested tensix rows (see the module docstring for N300).
 _N150_HARVEST = 0b1000000
-_N300_HARVEST = 0b1000001
+_N300_HARVEST = 0b1000000
 
 
 def _harvesting(harvest_mask: int) -> str:

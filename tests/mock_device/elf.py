@@ -78,7 +78,8 @@ def minimal_riscv_elf() -> bytes:
     # PT_LOAD, R+X, covering .text only.
     phdr = struct.pack("<IIIIIIII", 1, text_off, _TEXT_ADDR, _TEXT_ADDR, len(text), len(text), 5, 4)
 
-    def shdr(name: bytes, type_: int, flags: int, addr: int, offset: int, size: int, link=0, info=0, align=4, entsize=0):
+    def shdr(name: bytes, type_: int, flags: int, addr: int, offset: int, size: int, link=0, info=0, align=4,
+             entsize=0) -> bytes:
         return struct.pack("<IIIIIIIIII", name_off[name], type_, flags, addr, offset, size, link, info, align, entsize)
 
     shdrs = b"".join(

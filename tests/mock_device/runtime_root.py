@@ -43,7 +43,7 @@ from tests.mock_device.cluster import write_atomically
 from tests.mock_device.elf import minimal_riscv_elf
 
 # Bump when the stub or the ELF template changes, so old overlays are not reused.
-_OVERLAY_FORMAT = 3
+_OVERLAY_FORMAT = 1
 _COMPILER_RELPATH = Path("runtime/sfpi/compiler/bin/riscv-tt-elf-g++")
 
 # The stub parses just enough of gcc's command line to create the outputs tt-metal checks for.
@@ -146,8 +146,11 @@ def runtime_root(base: Path | None = None) -> Path:
 
 
 def jit_cache_dir(base: Path | None = None) -> Path:
-    """Private TT_METAL_CACHE for stub-built binaries (never the real ~/.cache/tt-metal-cache)."""
+    """Private TT_METAL_CACHE for stub-built binaries (never the real ~/.cache/tt-metal-cache).
+
+    tt-metal appends its own ``tt-metal-cache`` component to this directory.
+    """
     base = base or mock_base_dir()
-    path = base / _install_key(ttnn_package_dir()) / "tt-metal-cache"
+    path = base / _install_key(ttnn_package_dir()) / "jit"
     path.mkdir(parents=True, exist_ok=True)
     return path

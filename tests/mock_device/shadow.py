@@ -1,0 +1,484 @@
+"""Shadow-golden execution: real ttnn calls on the mock device, torch values on the side.
+
+A mock device runs every op's host-side code (validation, output specs, program
+factories) but executes nothing, so ``ttnn.to_torch`` would return zeros. While a
+:class:`ShadowExecution` is active, every ttnn operation's output tensor gets a
+*shadow value*: the op's golden function (harness golden from :mod:`.goldens`,
+else ``ttnn.get_golden_function(op)``) applied to the shadow values of its inputs,
+rounded to the output's dtype (:mod:`.rounding`). ``ttnn.from_torch`` (and
+``ttnn.as_tensor``) records the uploaded value (rounded to the tensor's dtype) and ``ttnn.to_torch`` returns the
+shadow value. So a test's PCC checks the *composition* of the port (argument
+order, permutes, reshapes, slicing, padding semantics, ...) through Tenstorrent's
+own statement of every op's semantics.
+
+Mechanics and rules:
+
+* A post-operation hook (``ttnn.register_post_operation_hook``) sees every
+  top-level ttnn operation; it needs ``ttnn.CONFIG.enable_fast_runtime_mode =
+  False``, set here while active and restored afterwards. Ops called inside
+  other ops are not seen: the outer op's golden covers them.
+* Shadow values are keyed by tensor identity with a strong reference (a
+  ``ttnn.Tensor`` cannot be weak-referenced). Entries only we still reference
+  are swept periodically; ``stop()`` drops everything.
+* Each value is a list with one torch tensor per device of the tensor's mesh
+  (one for a single device); goldens run once per device.
+* An op with no golden is a hard :class:`ShadowError` naming it. So is an input
+  without a shadow value (e.g. a tensor made by a ``ttnn.Tensor`` method, which
+  hooks do not see) and a golden whose shape differs from the op's output shape.
+* In-place ops (name ending in ``_``) and ``output_tensor=``-style arguments get
+  the result as their new shadow value.
+* ``ttnn.Tensor`` methods that read or move values from user code (``to_torch``,
+  ``item``, ``to_list``, ``to_numpy``, ``cpu``, ``to``, ``reshape``) are wrapped
+  while active, so they agree with the shadow; the raw-layout ones (``pad``,
+  ``unpad``, ``pad_to_tile``, ...) raise for shadowed tensors.
+* Python-level helpers that are not registered operations
+  (``ttnn.prepare_conv_weights`` & co) are wrapped while active.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import math
+import sys
+from typing import Any, Callable
+
+import torch
+from loguru import logger
+
+from tests.mock_device.goldens import HARNESS_GOLDENS, Prepared
+from tests.mock_device.rounding import round_to_dtype
+
+
+class ShadowError(RuntimeError):
+    """The shadow execution cannot produce a value (missing golden, shape mismatch, ...)."""
+
+
+# Output-tensor keyword names, as in ttnn.decorators.DEFAULT_OUTPUT_TENSOR_KWARG_NAMES.
+_OUTPUT_KWARGS = ("output_tensor", "optional_tensor", "optional_output_tensor", "out", "output")
+_PREPARE_FUNCTIONS = (
+    "prepare_conv_weights",
+    "prepare_conv_bias",
+    "prepare_conv_transpose2d_weights",
+    "prepare_conv_transpose2d_bias",
+)
+_UNSUPPORTED_METHODS = ("pad", "unpad", "pad_to_tile", "unpad_from_tile", "to_torch_with_padded_shape", "extract_shard")
+_SWEEP_MIN = 256
+
+_active: "ShadowExecution | None" = None
+
+
+def active() -> "ShadowExecution | None":
+    """The running shadow execution, if any."""
+    return _active
+
+
+class ShadowExecution:
+    """Context manager / start-stop object running shadow-golden execution."""
+
+    def __init__(self) -> None:
+        self._values: dict[int, tuple[Any, list[torch.Tensor]]] = {}
+        self._stack: contextlib.ExitStack | None = None
+        self._next_sweep = _SWEEP_MIN
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> "ShadowExecution":
+        global _active
+        import ttnn
+
+        if _active is not None:
+            raise ShadowError("a shadow execution is already active in this process")
+        stack = contextlib.ExitStack()
+        previous_fast_mode = ttnn.CONFIG.enable_fast_runtime_mode
+        ttnn.CONFIG.enable_fast_runtime_mode = False  # hooks only run in slow mode
+        stack.callback(setattr, ttnn.CONFIG, "enable_fast_runtime_mode", previous_fast_mode)
+        stack.enter_context(ttnn.register_post_operation_hook(self._post_operation_hook))
+        for name in _PREPARE_FUNCTIONS:
+            self._patch(stack, ttnn, name, self._wrap_prepare(name, getattr(ttnn, name)))
+        for name, wrapper in self._method_wrappers(ttnn).items():
+            self._patch(stack, ttnn.Tensor, name, wrapper)
+        self._stack = stack
+        _active = self
+        logger.debug("shadow execution started")
+        return self
+
+    def stop(self) -> None:
+        global _active
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+        self._values.clear()
+        if _active is self:
+            _active = None
+        logger.debug("shadow execution stopped")
+
+    def __enter__(self) -> "ShadowExecution":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @staticmethod
+    def _patch(stack: contextlib.ExitStack, owner: Any, name: str, replacement: Any) -> None:
+        original = getattr(owner, name)
+        setattr(owner, name, replacement)
+        stack.callback(setattr, owner, name, original)
+
+    # -------------------------------------------------------------- public view
+    def has_value(self, tensor: Any) -> bool:
+        return id(tensor) in self._values
+
+    def values(self, tensor: Any) -> list[torch.Tensor]:
+        """Per-device shadow values of `tensor` (ShadowError when it has none)."""
+        entry = self._values.get(id(tensor))
+        if entry is None:
+            raise ShadowError(
+                f"tensor {tuple(tensor.shape)} has no shadow value: it was not produced by a ttnn operation while "
+                "shadow execution was active (ttnn.Tensor(...) constructors, and Tensor methods other than "
+                "to_torch/cpu/to/reshape, bypass operation hooks)"
+            )
+        return entry[1]
+
+    def value(self, tensor: Any) -> torch.Tensor:
+        """Shadow value of a single-device tensor."""
+        values = self.values(tensor)
+        if len(values) != 1:
+            raise ShadowError(f"tensor is on {len(values)} devices; use values()")
+        return values[0]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _set(self, tensor: Any, values: list[torch.Tensor]) -> None:
+        self._values[id(tensor)] = (tensor, values)
+        if len(self._values) >= self._next_sweep:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Drop entries whose tensor is referenced only by this table (it can never be used again)."""
+        # References to `tensor` below: the entry tuple, the loop variable, getrefcount's argument.
+        dead = [key for key, (tensor, _) in self._values.items() if sys.getrefcount(tensor) <= 3]
+        for key in dead:
+            del self._values[key]
+        self._next_sweep = max(_SWEEP_MIN, 2 * len(self._values))
+
+    # --------------------------------------------------------------------- hook
+    def _post_operation_hook(self, operation: Any, args: tuple, kwargs: dict, output: Any) -> None:
+        name = operation.python_fully_qualified_name
+        if name in ("ttnn.from_torch", "ttnn.as_tensor"):
+            self._record_from_torch(args, kwargs, output)
+        elif name == "ttnn.to_torch":
+            self._fill_to_torch(name, args, kwargs, output)
+        elif name == "ttnn.deallocate":
+            tensor = args[0] if args else kwargs["tensor"]
+            self._values.pop(id(tensor), None)
+        else:
+            self._apply_golden(name, operation, args, kwargs, output)
+
+    def _golden_for(self, name: str, operation: Any) -> Callable[..., Any]:
+        if name in HARNESS_GOLDENS:
+            return HARNESS_GOLDENS[name]
+        if operation is not None and operation.golden_function is not None:
+            return _accepting_only_known_kwargs(operation.golden_function)
+        raise ShadowError(
+            f"{name} has no golden function (neither ttnn's nor the harness's): shadow execution cannot "
+            "compute its output; add one to tests/mock_device/goldens.py"
+        )
+
+    def _apply_golden(self, name: str, operation: Any, args: tuple, kwargs: dict, output: Any) -> None:
+        import ttnn
+
+        if not _contains_tensor(output):
+            # Nothing to track (ttnn.manual_seed, ttnn.dump_tensor ...) unless the op wrote into an input.
+            writes_input = name.endswith("_") or "cache" in name or any(
+                isinstance(kwargs.get(k), ttnn.Tensor) for k in _OUTPUT_KWARGS
+            )
+            if writes_input:
+                raise ShadowError(f"{name} modifies a tensor in place without returning it: not supported")
+            return
+        golden = self._golden_for(name, operation)
+        num_devices = max([len(v) for v in self._input_values(name, (args, kwargs))] or [_num_devices(output)])
+        results = []
+        for index in range(num_devices):
+            golden_args = self._substitute(name, args, index)
+            golden_kwargs = self._substitute(name, kwargs, index)
+            try:
+                results.append(golden(*golden_args, **golden_kwargs))
+            except ShadowError:
+                raise
+            except Exception as error:
+                raise ShadowError(f"{name}: golden function failed: {type(error).__name__}: {error}") from error
+        self._assign(name, output, results)
+        # In-place forms write their result into the first argument or an output-tensor argument.
+        targets = [args[0]] if name.endswith("_") and args and isinstance(args[0], ttnn.Tensor) else []
+        targets += [kwargs[k] for k in _OUTPUT_KWARGS if isinstance(kwargs.get(k), ttnn.Tensor)]
+        if name == "ttnn.copy":
+            targets.append(args[1] if len(args) > 1 else kwargs["input_b"])
+        for target in targets:
+            if target is not output and isinstance(output, ttnn.Tensor) and self.has_value(output):
+                self._set(target, self.values(output))
+
+    # ----------------------------------------------------- inputs and outputs
+    def _input_values(self, name: str, structure: Any) -> list[list[torch.Tensor]]:
+        import ttnn
+
+        found: list[list[torch.Tensor]] = []
+
+        def visit(obj: Any) -> None:
+            if isinstance(obj, ttnn.Tensor):
+                found.append(self._values_for_input(name, obj))
+            elif isinstance(obj, (list, tuple)):
+                for item in obj:
+                    visit(item)
+            elif isinstance(obj, dict):
+                for item in obj.values():
+                    visit(item)
+
+        visit(structure)
+        return found
+
+    def _values_for_input(self, name: str, tensor: Any) -> list[torch.Tensor]:
+        try:
+            return self.values(tensor)
+        except ShadowError as error:
+            raise ShadowError(f"{name}: input {error}") from None
+
+    def _substitute(self, name: str, obj: Any, index: int) -> Any:
+        import ttnn
+
+        if isinstance(obj, ttnn.Tensor):
+            values = self._values_for_input(name, obj)
+            return values[index] if len(values) > 1 else values[0]
+        if isinstance(obj, ttnn.Shape):
+            return tuple(obj)
+        if isinstance(obj, tuple):
+            return tuple(self._substitute(name, item, index) for item in obj)
+        if isinstance(obj, list):
+            return [self._substitute(name, item, index) for item in obj]
+        if isinstance(obj, dict):
+            return {key: self._substitute(name, item, index) for key, item in obj.items()}
+        return obj
+
+    def _assign(self, name: str, output: Any, results: list[Any]) -> None:
+        """Store golden `results` (one per device) as the shadow values of the tensors in `output`."""
+        import ttnn
+
+        if isinstance(output, ttnn.Tensor):
+            values = []
+            for result in results:
+                check_shape = not isinstance(result, Prepared)
+                if isinstance(result, Prepared):
+                    result = result.value
+                if isinstance(result, (list, tuple)) and len(result) == 1:
+                    result = result[0]
+                if not isinstance(result, torch.Tensor):
+                    raise ShadowError(f"{name}: golden returned {type(result).__name__} for a tensor output")
+                expected = tuple(output.shape)
+                if check_shape and tuple(result.shape) != expected:
+                    raise ShadowError(
+                        f"{name}: golden output shape {tuple(result.shape)} != device output shape {expected}"
+                    )
+                values.append(round_to_dtype(result.detach(), output.dtype))
+            self._set(output, values)
+        elif isinstance(output, (list, tuple)):
+            for position, item in enumerate(output):
+                parts = []
+                for result in results:
+                    if not isinstance(result, (list, tuple)) or len(result) != len(output):
+                        raise ShadowError(
+                            f"{name}: golden returned {type(result).__name__} "
+                            f"{'of length ' + str(len(result)) if isinstance(result, (list, tuple)) else ''} "
+                            f"where the op returned a {type(output).__name__} of length {len(output)}"
+                        )
+                    parts.append(result[position])
+                self._assign(name, item, parts)
+        # Other outputs (None, ints such as conv output lengths) carry no tensor value.
+
+    def _record_from_torch(self, args: tuple, kwargs: dict, output: Any) -> None:
+        source = args[0] if args else kwargs["tensor"]
+        if kwargs.get("preprocess") is not None:  # ttnn.as_tensor's callback on the torch input
+            source = kwargs["preprocess"](source)
+        value = round_to_dtype(torch.as_tensor(source).detach(), output.dtype)
+        if tuple(value.shape) != tuple(output.shape) and value.numel() == math.prod(output.shape):
+            value = value.reshape(tuple(output.shape))
+        self._set(output, _split_for_mesh(value, output))
+
+    def _fill_to_torch(self, name: str, args: tuple, kwargs: dict, output: torch.Tensor) -> None:
+        tensor = args[0] if args else kwargs["tensor"]
+        values = self._values_for_input(name, tensor)
+        composed = _compose_for_mesh(values, tensor, tuple(output.shape))
+        if composed.numel() != output.numel():
+            shapes = f"{tuple(composed.shape)} != output shape {tuple(output.shape)}"
+            raise ShadowError(f"{name}: shadow value shape {shapes}")
+        output.copy_(composed.reshape(output.shape))
+
+    # ------------------------------------------------- non-operation wrappers
+    def _wrap_prepare(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        from ttnn.decorators import OPERATION_CALL_STACK
+
+        @functools.wraps(function)
+        def prepare(*args: Any, **kwargs: Any) -> Any:
+            output = function(*args, **kwargs)
+            if OPERATION_CALL_STACK:  # called by a ttnn op: that op's golden covers it
+                return output
+            self._apply_golden(f"ttnn.{name}", None, args, kwargs, output)
+            return output
+
+        return prepare
+
+    def _method_wrappers(self, ttnn: Any) -> dict[str, Callable[..., Any]]:
+        """Tensor methods, as seen from user code (ttnn's own internals keep the originals)."""
+        from ttnn.decorators import OPERATION_CALL_STACK
+
+        shadow = self
+        wrappers: dict[str, Callable[..., Any]] = {}
+
+        def from_user(method: Callable[..., Any], body: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(method)
+            def wrapper(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+                if OPERATION_CALL_STACK or not shadow.has_value(tensor):
+                    return method(tensor, *args, **kwargs)
+                return body(tensor, *args, **kwargs)
+
+            return wrapper
+
+        def value_preserving(method_name: str) -> None:
+            method = getattr(ttnn.Tensor, method_name)
+
+            def body(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+                result = method(tensor, *args, **kwargs)
+                values = shadow.values(tensor)
+                shape = tuple(result.shape)
+                shadow._set(result, [v.reshape(shape) if tuple(v.shape) != shape else v for v in values])
+                return result
+
+            wrappers[method_name] = from_user(method, body)
+
+        for method_name in ("cpu", "to", "reshape"):
+            value_preserving(method_name)
+
+        to_torch_method = ttnn.Tensor.to_torch
+
+        def to_torch_body(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+            output = to_torch_method(tensor, *args, **kwargs)
+            shadow._fill_to_torch("ttnn.Tensor.to_torch", (tensor,), {}, output)
+            return output
+
+        wrappers["to_torch"] = from_user(to_torch_method, to_torch_body)
+
+        def reader(method_name: str, convert: Callable[[torch.Tensor, Any], Any]) -> None:
+            method = getattr(ttnn.Tensor, method_name)
+
+            def body(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+                return convert(shadow.value(tensor), method(tensor, *args, **kwargs))
+
+            wrappers[method_name] = from_user(method, body)
+
+        reader("item", lambda value, raw: type(raw)(value.reshape(-1)[0].item()))
+        reader("to_list", lambda value, raw: value.tolist())
+        reader("to_numpy", lambda value, raw: value.numpy().astype(raw.dtype))
+
+        for method_name in _UNSUPPORTED_METHODS:
+            method = getattr(ttnn.Tensor, method_name)
+
+            def refuse(tensor: Any, *args: Any, _name: str = method_name, **kwargs: Any) -> Any:
+                raise ShadowError(f"ttnn.Tensor.{_name} is not supported on shadowed tensors (mock device)")
+
+            wrappers[method_name] = from_user(method, refuse)
+        return wrappers
+
+
+@functools.lru_cache(maxsize=None)
+def _accepting_only_known_kwargs(function: Callable[..., Any]) -> Callable[..., Any]:
+    """ttnn goldens without **kwargs reject device-only arguments (memory_config=...): drop those."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return function
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return function
+    accepted = {name for name, p in parameters.items() if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **{k: v for k, v in kwargs.items() if k in accepted})
+
+    return call
+
+
+def _contains_tensor(output: Any) -> bool:
+    import ttnn
+
+    if isinstance(output, ttnn.Tensor):
+        return True
+    return isinstance(output, (list, tuple)) and any(_contains_tensor(item) for item in output)
+
+
+def _num_devices(output: Any) -> int:
+    import ttnn
+
+    if isinstance(output, ttnn.Tensor):
+        return _topology_size(output)
+    if isinstance(output, (list, tuple)):
+        for item in output:
+            if isinstance(item, (ttnn.Tensor, list, tuple)):
+                return _num_devices(item)
+    return 1
+
+
+def _topology_size(tensor: Any) -> int:
+    return math.prod(int(d) for d in tensor.tensor_topology().distribution_shape())
+
+
+def _shard_dims(tensor: Any) -> list[tuple[int, int]]:
+    """(mesh axis, tensor dim) for each sharded placement of a mesh tensor."""
+    import ttnn
+
+    return [
+        (axis, placement.dim)
+        for axis, placement in enumerate(tensor.tensor_topology().placements())
+        if isinstance(placement, ttnn.PlacementShard)
+    ]
+
+
+def _split_for_mesh(value: torch.Tensor, tensor: Any) -> list[torch.Tensor]:
+    """Per-device values of a tensor uploaded from `value`, following its mesh placements."""
+    count = _topology_size(tensor)
+    if count == 1:
+        return [value]
+    distribution = [int(d) for d in tensor.tensor_topology().distribution_shape()]
+    shards = []
+    for index in range(count):
+        coordinates, rest = [], index
+        for size in reversed(distribution):
+            coordinates.insert(0, rest % size)
+            rest //= size
+        shard = value
+        for axis, dim in _shard_dims(tensor):
+            shard = torch.tensor_split(shard, distribution[axis], dim=dim)[coordinates[axis]]
+        if tuple(shard.shape) != tuple(tensor.shape):
+            shapes = f"{tuple(shard.shape)} != device tensor shape {tuple(tensor.shape)}"
+            raise ShadowError(f"ttnn.from_torch: shard shape {shapes}")
+        shards.append(shard.contiguous())
+    return shards
+
+
+def _compose_for_mesh(values: list[torch.Tensor], tensor: Any, output_shape: tuple[int, ...]) -> torch.Tensor:
+    """The host tensor a mesh composer builds from per-device values (concatenation along one dim).
+
+    The composer object is opaque, so the dim is the tensor's shard dim if it has one, else the first
+    dim along which concatenating all device values gives the requested output shape.
+    """
+    if len(values) == 1:
+        return values[0]
+    shard_dims = _shard_dims(tensor)
+    candidates = [dim for _, dim in shard_dims] + list(range(values[0].dim()))
+    for dim in candidates:
+        joined = torch.cat(values, dim=dim)
+        if tuple(joined.shape) == output_shape:
+            return joined
+    if all(torch.equal(values[0], v) for v in values[1:]) and tuple(values[0].shape) == output_shape:
+        return values[0]
+    shapes = f"{len(values)} device values of shape {tuple(values[0].shape)}"
+    raise ShadowError(f"cannot compose {shapes} into {output_shape}")

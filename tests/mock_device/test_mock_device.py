@@ -1,0 +1,252 @@
+"""Tests of the device harness itself: they pass on the mock and on a real N150/N300.
+
+Device-mode resolution and the plugin's skip logic are tested without a device;
+everything else runs real ttnn calls on the `device` / `mesh_device` fixtures.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import ttnn
+from tests.mock_device import device as device_module
+from tests.mock_device import pytest_plugin
+from tests.mock_device.graph_report import assert_no_host_round_trip, capture
+from tests.mock_device.shadow import ShadowError, active
+from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
+
+L, C = 96, 64  # sequence length and channels of the small program
+
+
+def _bf16(x: torch.Tensor) -> torch.Tensor:
+    return x.bfloat16().float()
+
+
+def _params(seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "x": torch.randn(1, C, L, generator=g),
+        "conv_w": torch.randn(2 * C, C, 3, generator=g) / (3 * C) ** 0.5,
+        "conv_b": torch.randn(2 * C, generator=g) * 0.1,
+        "lin_w": torch.randn(C, C, generator=g) / C**0.5,
+        "lin_b": torch.randn(C, generator=g) * 0.1,
+        "ln_g": 1 + 0.1 * torch.randn(C, generator=g),
+        "ln_b": 0.1 * torch.randn(C, generator=g),
+    }
+
+
+def _torch_program(p: dict[str, torch.Tensor]) -> torch.Tensor:
+    """WaveNet-style gated conv, linear, layer norm, self-attention, residual concat; output [1, 2C, L]."""
+    x = _bf16(p["x"])
+    h = F.conv1d(x, p["conv_w"], p["conv_b"], padding=1).permute(0, 2, 1)  # [1, L, 2C]
+    gated = torch.tanh(h[..., :C]) * torch.sigmoid(h[..., C:])
+    z = F.leaky_relu(gated, 0.1) @ p["lin_w"].T + p["lin_b"]
+    z = F.layer_norm(z, (C,), p["ln_g"], p["ln_b"], eps=1e-5)
+    attention = torch.softmax(z @ z.transpose(-1, -2) / C**0.5, dim=-1) @ z
+    out = torch.cat([attention, x.permute(0, 2, 1)], dim=-1)  # [1, L, 2C]
+    return out.permute(0, 2, 1)  # [1, 2C, L]
+
+
+def _upload(p: dict[str, torch.Tensor], device) -> dict[str, ttnn.Tensor]:
+    def on_device(t, layout=ttnn.TILE_LAYOUT):
+        return ttnn.from_torch(t, dtype=ttnn.bfloat16, layout=layout, device=device)
+
+    return {
+        "x": on_device(p["x"].permute(0, 2, 1).reshape(1, 1, L, C), ttnn.ROW_MAJOR_LAYOUT),
+        "conv_w": ttnn.from_torch(p["conv_w"], dtype=ttnn.float32),  # host, PyTorch layout: conv1d prepares it
+        "conv_b": ttnn.from_torch(p["conv_b"].reshape(1, 1, 1, -1), dtype=ttnn.float32),
+        "lin_w": on_device(p["lin_w"].T.contiguous()),
+        "lin_b": on_device(p["lin_b"].reshape(1, -1)),
+        "ln_g": on_device(p["ln_g"].reshape(1, 1, 1, -1)),
+        "ln_b": on_device(p["ln_b"].reshape(1, 1, 1, -1)),
+    }
+
+
+def _ttnn_program(t: dict[str, ttnn.Tensor], device, wrong_transpose: bool = False) -> ttnn.Tensor:
+    h = ttnn.conv1d(
+        input_tensor=t["x"],
+        weight_tensor=t["conv_w"],
+        device=device,
+        in_channels=C,
+        out_channels=2 * C,
+        batch_size=1,
+        input_length=L,
+        kernel_size=3,
+        padding=1,
+        bias_tensor=t["conv_b"],
+    )  # [1, 1, L, 2C]
+    gate_a = ttnn.slice(h, [0, 0, 0, 0], [1, 1, L, C])
+    gate_b = ttnn.slice(h, [0, 0, 0, C], [1, 1, L, 2 * C])
+    gated = ttnn.multiply(ttnn.tanh(gate_a), ttnn.sigmoid(gate_b))
+    z = ttnn.linear(ttnn.leaky_relu(gated, negative_slope=0.1), t["lin_w"], bias=t["lin_b"])
+    z = ttnn.layer_norm(z, weight=t["ln_g"], bias=t["ln_b"], epsilon=1e-5)
+    # The bug a shape check cannot see: a reshape where a transpose was meant keeps the shape [C, L].
+    z_t = ttnn.reshape(z, (1, 1, C, L)) if wrong_transpose else ttnn.permute(z, (0, 1, 3, 2))
+    scores = ttnn.multiply(ttnn.matmul(z, z_t), 1.0 / C**0.5)
+    attention = ttnn.matmul(ttnn.softmax(scores, dim=-1), z)
+    residual = ttnn.to_layout(t["x"], ttnn.TILE_LAYOUT)
+    out = ttnn.concat([attention, residual], dim=-1)  # [1, 1, L, 2C]
+    return ttnn.reshape(ttnn.permute(out, (0, 1, 3, 2)), (1, 2 * C, L))
+
+
+@pytest.mark.parametrize("device_params", [{"l1_small_size": 16384}], indirect=True)
+def test_small_program_matches_torch(device):
+    params = _params()
+    output = ttnn.to_torch(_ttnn_program(_upload(params, device), device))
+    assert_with_pcc(_torch_program(params), output.float(), pcc=pcc_for(device, mock=0.999, real=0.99))
+
+
+@pytest.mark.parametrize("device_params", [{"l1_small_size": 16384}], indirect=True)
+def test_wrong_composition_fails_pcc(device):
+    params = _params()
+    output = ttnn.to_torch(_ttnn_program(_upload(params, device), device, wrong_transpose=True))
+    passed, value = comp_pcc(_torch_program(params), output.float(), pcc=0.999)
+    assert not passed and value < 0.99, f"a wrong transpose went unnoticed (PCC {value})"
+    with pytest.raises(AssertionError, match="PCC .* below the required 0.999"):
+        assert_with_pcc(_torch_program(params), output.float(), pcc=0.999)
+
+
+def test_invalid_call_raises_library_error(device):
+    a = ttnn.from_torch(torch.randn(1, 1, 64, 96), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    b = ttnn.from_torch(torch.randn(1, 1, 64, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    with pytest.raises(RuntimeError, match="width of the first tensor must be equal to the height of the second"):
+        ttnn.matmul(a, b)
+
+
+def test_mesh_device_is_1x2(mesh_device):
+    assert mesh_device.get_num_devices() == 2
+    assert tuple(mesh_device.shape) == (1, 2)
+    x = torch.randn(1, 1, 32, 64)
+    replicated = ttnn.from_torch(
+        x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh_device,
+        mesh_mapper=ttnn.ReplicateTensorToMesh(mesh_device),
+    )
+    sharded = ttnn.from_torch(
+        x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=mesh_device,
+        mesh_mapper=ttnn.ShardTensorToMesh(mesh_device, dim=-1),
+    )
+    assert tuple(sharded.shape) == (1, 1, 32, 32)  # per-device shape
+    doubled = ttnn.to_torch(ttnn.add(replicated, replicated), mesh_composer=ttnn.ConcatMeshToTensor(mesh_device, dim=0))
+    assert_with_pcc(torch.cat([2 * _bf16(x)] * 2, dim=0), doubled.float(), pcc=0.9999)
+    exp = ttnn.to_torch(ttnn.exp(sharded), mesh_composer=ttnn.ConcatMeshToTensor(mesh_device, dim=-1))
+    assert_with_pcc(torch.exp(_bf16(x)), exp.float(), pcc=pcc_for(mesh_device, mock=0.9999, real=0.999))
+
+
+def _forward(x: ttnn.Tensor, w: ttnn.Tensor) -> ttnn.Tensor:
+    return ttnn.softmax(ttnn.gelu(ttnn.matmul(x, w, memory_config=ttnn.L1_MEMORY_CONFIG)), dim=-1)
+
+
+def _forward_with_host_round_trip(x: ttnn.Tensor, w: ttnn.Tensor) -> ttnn.Tensor:
+    h = ttnn.to_torch(ttnn.matmul(x, w))  # e.g. an op "done on the host"
+    h = ttnn.from_torch(torch.nn.functional.gelu(h), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=x.device())
+    return ttnn.softmax(h, dim=-1)
+
+
+def test_graph_report_device_only_forward(device):
+    x = ttnn.from_torch(torch.randn(1, 1, 64, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    w = ttnn.from_torch(torch.randn(1, 1, 64, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    report = capture(_forward, x, w)
+    assert report.operations == ["ttnn.matmul", "ttnn.gelu", "ttnn.softmax"]
+    assert report.num_host_transfers == 0
+    # The L1 intermediate (64x64 bf16 tiles) at least; ops on the newer program API report no circular
+    # buffers to the graph tracker in 0.81.1, so this is a lower bound.
+    assert report.peak_l1_bytes >= 64 * 64 * 2
+    assert isinstance(report.result, ttnn.Tensor)
+    assert_no_host_round_trip(report)
+
+
+def test_graph_report_flags_host_round_trip(device):
+    x = ttnn.from_torch(torch.randn(1, 1, 64, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    w = ttnn.from_torch(torch.randn(1, 1, 64, 64), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    report = capture(_forward_with_host_round_trip, x, w)
+    assert report.host_transfers == ["ttnn.to_torch", "ttnn.from_torch"]
+    with pytest.raises(AssertionError, match=r"2 host transfer\(s\).*ttnn\.to_torch, ttnn\.from_torch"):
+        assert_no_host_round_trip(report)
+
+
+def test_op_without_golden_names_it(device, device_is_mock):
+    if not device_is_mock:
+        pytest.skip("shadow execution only runs on the mock")  # on hardware the op simply runs
+    x = ttnn.from_torch(torch.randn(1, 1, 32, 32), dtype=ttnn.bfloat16, device=device)
+    index = ttnn.from_torch(torch.tensor([0, 3], dtype=torch.int32), dtype=ttnn.uint32, device=device)
+    with pytest.raises(ShadowError, match=r"ttnn\.index_fill_new has no golden function"):
+        ttnn.index_fill_new(x, 3, index, 1.0)
+
+
+def test_shadow_bookkeeping(device, device_is_mock):
+    if not device_is_mock:
+        pytest.skip("shadow bookkeeping exists only on the mock")
+    shadow = active()
+    x = torch.randn(1, 1, 32, 64)
+    t = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
+    # In-place op, Tensor methods and deallocate keep the shadow consistent.
+    ttnn.add_(t, t)
+    assert torch.equal(ttnn.to_torch(t).float(), _bf16(2 * _bf16(x)))
+    assert torch.equal(t.cpu().to_torch().float(), ttnn.to_torch(t).float())
+    assert ttnn.to_torch(ttnn.reshape(t, (32, 64))).shape == (32, 64)
+    ttnn.deallocate(t)
+    assert not shadow.has_value(t)
+    # A tensor the hooks never saw is an error, not silent zeros.
+    unseen = ttnn.Tensor(x, ttnn.bfloat16).to(device)
+    with pytest.raises(ShadowError, match="ttnn.exp: input tensor .* has no shadow value"):
+        ttnn.exp(unseen)
+    # Dead intermediates are swept: the table does not grow with the number of ops.
+    for _ in range(600):
+        ttnn.from_torch(x, dtype=ttnn.bfloat16, device=device)
+    assert len(shadow) < 600
+
+
+def test_is_mock_matches_fixture(device, device_is_mock):
+    assert device_module.is_mock(device) is device_is_mock
+    assert (active() is not None) is device_is_mock
+
+
+@pytest.mark.parametrize(
+    "requested, present, expected",
+    [("auto", False, "mock"), ("auto", True, "real"), ("mock", False, "mock"), ("real", True, "real")],
+)
+def test_resolve_mode(monkeypatch, requested, present, expected):
+    monkeypatch.setattr(device_module, "real_device_paths", lambda: ["/dev/tenstorrent/0"] if present else [])
+    assert device_module.resolve_mode(requested) == expected
+
+
+def test_resolve_mode_errors(monkeypatch):
+    monkeypatch.setattr(device_module, "real_device_paths", lambda: ["/dev/tenstorrent/0"])
+    with pytest.raises(device_module.MockOnRealHardwareError, match="Tenstorrent device is present"):
+        device_module.resolve_mode("mock")
+    with pytest.raises(device_module.MockOnRealHardwareError):
+        device_module.configure_mock_environment()
+    monkeypatch.setattr(device_module, "real_device_paths", lambda: [])
+    with pytest.raises(device_module.NoDeviceError, match="no Tenstorrent device"):
+        device_module.resolve_mode("real")
+    monkeypatch.setenv(device_module.ENV_MODE, "simulator")
+    with pytest.raises(ValueError, match="device mode must be one of"):
+        device_module.resolve_mode()
+
+
+class _Item:
+    def __init__(self, marked: bool) -> None:
+        self.marked = marked
+
+    def get_closest_marker(self, name: str):
+        return object() if self.marked and name == "requires_device" else None
+
+
+@pytest.mark.parametrize(
+    "mode, marked, reason",
+    [
+        ("mock", True, pytest_plugin.REQUIRES_DEVICE_REASON),
+        (None, True, "no Tenstorrent device"),
+        ("real", True, None),
+        ("mock", False, None),
+    ],
+)
+def test_requires_device_marker(monkeypatch, mode, marked, reason):
+    monkeypatch.setattr(pytest_plugin, "_resolved_mode", mode)
+    if reason is None:
+        pytest_plugin.pytest_runtest_setup(_Item(marked))
+    else:
+        with pytest.raises(pytest.skip.Exception, match=reason):
+            pytest_plugin.pytest_runtest_setup(_Item(marked))
