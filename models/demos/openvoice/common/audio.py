@@ -69,8 +69,11 @@ def prepare_waveform(
         logger.warning(f"{name}: {clipped:.2%} of samples are clipped at full scale; the result will carry the distortion")
     if rate != sampling_rate:
         logger.debug(f"{name}: resampling {rate} Hz -> {sampling_rate} Hz")
-        # The exact call librosa.load(sr=...) makes (res_type soxr_hq), without librosa's import cost.
+        # What librosa.load(sr=...) does (soxr_hq, then fixed to ceil(n * ratio) samples),
+        # without librosa's import cost.
+        target = int(np.ceil(audio.size * sampling_rate / rate))
         audio = soxr.resample(audio, rate, sampling_rate, quality="soxr_hq").astype(np.float32)
+        audio = np.pad(audio, (0, max(0, target - audio.size)))[:target]
     return audio
 
 
