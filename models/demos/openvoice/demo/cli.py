@@ -168,4 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if "LOGURU_LEVEL" not in os.environ:
+        logger.remove()  # loguru's default handler prints DEBUG; a CLI user wants INFO
+        logger.add(sys.stderr, level="INFO")
     sys.exit(main())

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One command for a newcomer: build .venv (Python 3.12, ttnn 0.81.1, torch, ...) and run the
+# main job: clone a voice from reference clips, then convert a source clip to it when the
+# official converter checkpoint is present (checkpoints_v2/, see README "Checkpoints").
+#
+#   ./setup.sh [REFERENCE.wav ...]     default references: ../shared/data/audio/jfk.flac
+# Backend: TTNN on a Tenstorrent device when present, else the float32 reference
+# (override with OPENVOICE_BACKEND=reference|ttnn, OPENVOICE_DEVICE=auto|real|mock).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/create_env.sh
+python=.venv/bin/python
+data="${OPENVOICE_SHARED_DATA:-../shared/data}"
+ckpt="${OPENVOICE_CHECKPOINT_DIR:-checkpoints_v2}"
+backend="${OPENVOICE_BACKEND:-auto}"
+refs=("$@")
+[ ${#refs[@]} -gt 0 ] || refs=("$data/audio/jfk.flac")
+
+weights=(--checkpoint-dir "$ckpt" --backend "$backend")
+if [ ! -f "$ckpt/converter/checkpoint.pth" ]; then
+    if [ ! -f "$data/openvoice_v2/ref_enc/ref_enc.pt" ]; then
+        echo "No converter checkpoint in $ckpt and no reference-encoder weights in $data." >&2
+        echo "Download: $python -m models.demos.openvoice.common.download --checkpoint-dir $ckpt" >&2
+        exit 1
+    fi
+    weights+=(--config "$data/openvoice_v2/config.json" --ref-enc "$data/openvoice_v2/ref_enc/ref_enc.pt")
+fi
+
+mkdir -p outputs
+$python -m models.demos.openvoice.demo.cli clone "${refs[@]}" --out outputs/target_se.pt "${weights[@]}"
+if [ -f "$ckpt/converter/checkpoint.pth" ]; then
+    source_clip="${OPENVOICE_SOURCE:-$data/audio/quick_brown_fox.wav}"
+    $python -m models.demos.openvoice.demo.cli convert "$source_clip" --target-se outputs/target_se.pt \
+        --out outputs/cloned.wav "${weights[@]}"
+else
+    echo "Voice conversion skipped: official converter checkpoint not found in $ckpt."
+    echo "Get it with: $python -m models.demos.openvoice.common.download --checkpoint-dir $ckpt"
+fi
