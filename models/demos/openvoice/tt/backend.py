@@ -1,0 +1,122 @@
+"""TTNN implementation of the pipeline's `Backend` protocol (demo/pipeline.py).
+
+Host work stays where the pipeline puts it: decoding, resampling and cutting references
+into <= 30 s segments (`SE_SEGMENT_SECONDS`) happen before `speaker_embedding` is called.
+Here each segment is uploaded once, the spectrogram, reference encoder and the average
+over segments run on device, and the embedding is downloaded once.
+"""
+
+from __future__ import annotations
+
+import atexit
+from typing import Sequence
+
+import numpy as np
+import torch
+import ttnn
+from loguru import logger
+
+from models.demos.openvoice.common.config import OpenVoiceConfig
+from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
+from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
+from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
+from tests.mock_device import close_device, is_mock, open_device
+
+L1_SMALL_SIZE = 32768  # conv halo configs of cached programs live here (see `_make_room`)
+# L1_SMALL per bank one more input shape may need: the clone path's six conv2d halo configs
+# take 4.9 KB per bank for a 30 s segment (the pipeline's bound), 1.7 KB for 0.5 s.
+L1_SMALL_RESERVE = 6144
+
+
+class TtnnBackend:
+    """Speaker embedding and voice conversion on a Tenstorrent device or the mock."""
+
+    def __init__(
+        self,
+        config: OpenVoiceConfig,
+        device: ttnn.Device,
+        ref_enc: ReferenceEncoder,
+        converter: ToneColorConverter | None = None,
+        owns_device: bool = False,
+    ) -> None:
+        self.config = config
+        self.device = device
+        self._owns_device = owns_device
+        self.name = "ttnn-mock" if is_mock(device) else "ttnn"  # part of the embedding cache key
+        d = config.data
+        self.speaker_encoder = TtSpeakerEncoder(device, ref_enc, d.filter_length, d.hop_length, d.win_length)
+        self.converter = converter
+        self.tt_converter: TtToneColorConverter | None = None  # built on first use: cloning alone never needs it
+
+    @classmethod
+    def open(
+        cls,
+        config: OpenVoiceConfig,
+        ref_enc: ReferenceEncoder,
+        converter: ToneColorConverter | None = None,
+        device_mode: str | None = None,
+    ) -> "TtnnBackend":
+        """Open the device (`device_mode` auto | real | mock; mock only for testing) and build the model on it.
+
+        The device is closed by `close()`, or at interpreter exit if the caller never does.
+        """
+        device, mock = open_device(mode=device_mode, l1_small_size=L1_SMALL_SIZE)
+        logger.info(f"TTNN backend on {'the mock Wormhole' if mock else 'a Tenstorrent device'}")
+        backend = cls(config, device, ref_enc, converter, owns_device=True)
+        atexit.register(backend.close)
+        return backend
+
+    def _make_room(self) -> None:
+        """Clear the program cache when L1_SMALL is nearly full.
+
+        Every new input length compiles new conv programs, and each cached conv program keeps
+        its halo config tensors in L1_SMALL; a long-lived backend cloning references of many
+        lengths would run out of it. Clearing the cache frees them (programs recompile, from
+        the kernel cache on disk, on their next use); prepared weights stay valid.
+        """
+        view = ttnn.get_memory_view(self.device, ttnn.BufferType.L1_SMALL)
+        if view.largest_contiguous_bytes_free_per_bank < L1_SMALL_RESERVE:
+            logger.info(f"L1_SMALL nearly full ({view.largest_contiguous_bytes_free_per_bank} B free per bank): clearing the program cache")
+            self.device.clear_program_cache()
+
+    def upload(self, waveform: np.ndarray) -> ttnn.Tensor:
+        return self.speaker_encoder.upload(torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32)))
+
+    def mean_embedding(self, uploaded: Sequence[ttnn.Tensor]) -> ttnn.Tensor:
+        """Mean embedding [1, 1, 1, gin] of uploaded waveforms, computed and averaged on device."""
+        if not uploaded:
+            raise ValueError("mean_embedding needs at least one waveform")
+        total = None
+        for waveform in uploaded:
+            self._make_room()  # before each one: every segment length may be a new shape
+            embedding = self.speaker_encoder(waveform)
+            total = embedding if total is None else ttnn.add(total, embedding)
+        return ttnn.multiply(total, 1.0 / len(uploaded))
+
+    def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
+        """Mean speaker embedding [1, gin, 1] float32 of mono waveforms (each <= 30 s, see module doc)."""
+        embedding = ttnn.to_torch(self.mean_embedding([self.upload(w) for w in waveforms]))
+        return embedding.float().reshape(1, -1, 1)
+
+    def voice_conversion(self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float) -> np.ndarray:
+        """Re-voice a mono waveform (device spectrogram, then `TtToneColorConverter`); returns mono audio."""
+        if self.converter is None:
+            raise RuntimeError("voice conversion needs the converter checkpoint (enc_q, flow, dec)")
+        if self.tt_converter is None:
+            self.tt_converter = TtToneColorConverter(self.device, self.converter)
+        self._make_room()
+        spec = self.speaker_encoder.spectrogram(self.upload(waveform))
+        frames = spec.shape[-2]
+        # TtToneColorConverter.prepare_inputs takes a host [B, bins, T] spectrogram, so the
+        # spectrogram is downloaded once here and re-uploaded by it (bf16, time-major).
+        spec_host = ttnn.to_torch(spec).float().reshape(1, frames, -1).transpose(1, 2)
+        audio = self.tt_converter.voice_conversion(spec_host, torch.tensor([frames]), g_src, g_tgt, tau)
+        return audio[0, 0].numpy()
+
+    def close(self) -> None:
+        """Release the device if this backend opened it (idempotent)."""
+        if self._owns_device and self.device is not None:
+            close_device(self.device)
+            logger.info("TTNN backend: device closed")
+        self.device = None

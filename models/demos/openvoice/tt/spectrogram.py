@@ -1,0 +1,134 @@
+"""Linear magnitude spectrogram on device (`reference/spectrogram.py`, upstream `spectrogram_torch(center=False)`).
+
+    waveform [N] --reflect pad (n_fft-hop)/2 per side--> [N + n_fft - hop]
+      --rows of `hop` samples--> [T+k-1, hop] --k shifted row blocks side by side--> frames [T, n_fft]
+      --one matmul with the windowed Fourier basis [n_fft, 2 * bins_padded]--> re | im
+      --sqrt(re^2 + im^2 + 1e-6)--> [1, 1, T, bins]   (time-major: what the reference encoder reads)
+
+Needs hop to divide n_fft, k = n_fft / hop (the release: 1024 / 256, k = 4): frame t is then
+exactly rows t..t+k-1, so framing is k slices and a concat, and the DFT one matmul.
+Precision: float32 tensors, HiFi3 with fp32 accumulation (ttnn warns that HiFi4 + fp32
+accumulation is less accurate on Wormhole). Wormhole's FPU reads float32 matmul operands at
+tf32 precision (10 mantissa bits); bf16 operands (7 bits) are not enough for a 1024-term
+DFT: rounding the frames and basis to bf16 costs the real-weight embedding up to PCC
+0.990 (jfk), tf32 rounding 0.99999 (test_dft_operand_precision). Padding and framing are
+data movement and exact.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import ttnn
+from loguru import logger
+
+from models.demos.openvoice.reference.spectrogram import MAGNITUDE_EPS
+from models.demos.openvoice.tt.conv import compute_config
+
+PEAK_WARNING = 1.1  # the models were trained on audio in [-1, 1]
+TILE = 32
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def fourier_basis(n_fft: int, win_length: int) -> torch.Tensor:
+    """[n_fft, 2 * bins_padded] float32: hann-windowed cos | -sin, i.e. the real | imaginary
+    parts of the one-sided DFT (torch.stft) as one matrix.
+
+    Each half is zero-padded from n_fft/2+1 bins to a tile multiple, so the real and
+    imaginary halves of the product split on a tile boundary.
+    """
+    bins = n_fft // 2 + 1
+    padded = _round_up(bins, TILE)
+    # torch.stft centres a shorter window inside the n_fft frame.
+    window = torch.zeros(n_fft, dtype=torch.float64)
+    left = (n_fft - win_length) // 2
+    window[left : left + win_length] = torch.hann_window(win_length, dtype=torch.float64)
+    n = torch.arange(n_fft, dtype=torch.float64)[:, None]
+    k = torch.arange(bins, dtype=torch.float64)[None, :]
+    angle = 2.0 * math.pi * ((n * k) % n_fft) / n_fft  # reduce n*k first: exact angles
+    basis = torch.zeros(n_fft, 2 * padded, dtype=torch.float64)
+    basis[:, :bins] = window[:, None] * torch.cos(angle)
+    basis[:, padded : padded + bins] = -window[:, None] * torch.sin(angle)
+    return basis.float()
+
+
+class TtSpectrogram:
+    """`spectrogram(y, n_fft, hop, win)` of one uploaded mono waveform, on device.
+
+    Input: float32 ROW_MAJOR [1, N] on device (see `upload`). Output: float32 TILE
+    [1, 1, T, n_fft/2+1] (T = N // hop for the release config), i.e. upstream's [1, bins, T]
+    transposed.
+    Any N the reference accepts works; the pipeline bounds N to 30 s per segment
+    (`SE_SEGMENT_SECONDS`), which keeps the frame matrix [T, n_fft] under 11 MB.
+    """
+
+    def __init__(self, device: ttnn.Device, n_fft: int = 1024, hop_length: int = 256, win_length: int = 1024) -> None:
+        if hop_length <= 0 or n_fft % hop_length:
+            raise ValueError(
+                "TtSpectrogram frames by stacking whole rows of hop samples, so hop_length must divide "
+                f"n_fft; got n_fft={n_fft}, hop_length={hop_length}"
+            )
+        if not 0 < win_length <= n_fft:
+            raise ValueError(f"win_length must be in (0, n_fft], got {win_length}")
+        self.device = device
+        self.n_fft, self.hop = n_fft, hop_length
+        self.rows_per_frame = n_fft // hop_length
+        self.bins = n_fft // 2 + 1
+        self.pad = (n_fft - hop_length) // 2
+        self.bins_padded = _round_up(self.bins, TILE)
+        self.compute_config = compute_config(device, ttnn.MathFidelity.HiFi3, fp32_acc=True)
+        self.basis = ttnn.from_torch(
+            fourier_basis(n_fft, win_length), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device
+        )
+        # Reflection = reversal of `pad` samples: a product with the anti-identity. Exact in
+        # float32; Wormhole's FPU reads float32 operands at tf32 precision, so on a card the
+        # reflected samples get the same ~2^-11 relative rounding as the DFT operands.
+        self.reverse = None
+        if self.pad:
+            self.reverse = ttnn.from_torch(torch.eye(self.pad).flip(0), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)
+
+    def num_frames(self, num_samples: int) -> int:
+        return (num_samples + 2 * self.pad - self.n_fft) // self.hop + 1
+
+    def upload(self, waveform: torch.Tensor) -> ttnn.Tensor:
+        """Host mono waveform [N] -> device float32 [1, N]: the one host step (with its checks)."""
+        waveform = torch.as_tensor(waveform, dtype=torch.float32).reshape(1, -1)
+        if waveform.shape[1] <= self.pad or waveform.shape[1] + 2 * self.pad < self.n_fft:
+            raise ValueError(f"need more than {max(self.pad, self.n_fft - 2 * self.pad - 1)} samples, got {waveform.shape[1]}")
+        peak = float(waveform.abs().max())
+        if peak > PEAK_WARNING:
+            logger.warning(f"waveform peak {peak:.3f} is outside [-{PEAK_WARNING}, {PEAK_WARNING}]")  # as the reference does
+        return ttnn.from_torch(waveform, dtype=ttnn.float32, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.device)
+
+    def _reflect(self, segment: ttnn.Tensor) -> ttnn.Tensor:
+        segment = ttnn.to_layout(segment, ttnn.TILE_LAYOUT)
+        flipped = ttnn.matmul(segment, self.reverse, compute_kernel_config=self.compute_config)
+        return ttnn.to_layout(flipped, ttnn.ROW_MAJOR_LAYOUT)
+
+    def __call__(self, waveform: ttnn.Tensor) -> ttnn.Tensor:
+        n = waveform.shape[-1]
+        frames = self.num_frames(n)
+        rows = frames + self.rows_per_frame - 1
+        pad = self.pad
+        # Padded signal y[pad:0:-1] | y | y[n-2:n-2-pad:-1], truncated to whole rows (the
+        # tail past rows * hop belongs to no frame).
+        padded = waveform
+        if pad:
+            left = self._reflect(ttnn.slice(waveform, [0, 1], [1, pad + 1]))
+            right = self._reflect(ttnn.slice(waveform, [0, n - pad - 1], [1, n - 1]))
+            padded = ttnn.concat([left, waveform, right], dim=-1)
+        padded = ttnn.slice(padded, [0, 0], [1, rows * self.hop])
+        # Reshape in TILE layout: a row-major reshape of one long row needs the whole row in one L1 page.
+        grid = ttnn.reshape(ttnn.to_layout(padded, ttnn.TILE_LAYOUT), (rows, self.hop))
+        # Frame t = rows t..t+k-1 side by side: [T, n_fft].
+        stacked = ttnn.concat([ttnn.slice(grid, [j, 0], [j + frames, self.hop]) for j in range(self.rows_per_frame)], dim=-1)
+        spectrum = ttnn.matmul(stacked, self.basis, compute_kernel_config=self.compute_config)  # [T, 2 * bins_padded]
+        power = ttnn.square(spectrum)
+        half = self.bins_padded
+        power = ttnn.add(ttnn.slice(power, [0, 0], [frames, self.bins]), ttnn.slice(power, [0, half], [frames, half + self.bins]))
+        magnitude = ttnn.sqrt(ttnn.add(power, MAGNITUDE_EPS))
+        return ttnn.reshape(magnitude, (1, 1, frames, self.bins))
