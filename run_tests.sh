@@ -8,4 +8,6 @@ if [ -z "${OPENVOICE_SHARED_DATA:-}" ] && [ -d ../shared/data ]; then
     OPENVOICE_SHARED_DATA="$(cd ../shared/data && pwd)"
     export OPENVOICE_SHARED_DATA
 fi
+# tt-metal logs (device open/close, JIT telemetry) would bury the pytest summary.
+export TT_LOGGER_LEVEL="${TT_LOGGER_LEVEL:-error}"
 exec .venv/bin/python -m pytest "$@"

@@ -106,13 +106,13 @@ class TtnnBackend:
         if self.tt_converter is None:
             self.tt_converter = TtToneColorConverter(self.device, self.converter)
         self._make_room()
-        spec = self.speaker_encoder.spectrogram(self.upload(waveform))
-        frames = spec.shape[-2]
-        # TtToneColorConverter.prepare_inputs takes a host [B, bins, T] spectrogram, so the
-        # spectrogram is downloaded once here and re-uploaded by it (bf16, time-major).
-        spec_host = ttnn.to_torch(spec).float().reshape(1, frames, -1).transpose(1, 2)
-        audio = self.tt_converter.voice_conversion(spec_host, torch.tensor([frames]), g_src, g_tgt, tau)
-        return audio[0, 0].numpy()
+        inputs = self.prepare_conversion(self.upload(waveform), g_src, g_tgt, tau)
+        return ttnn.to_torch(self.tt_converter.forward(inputs)).float().reshape(-1).numpy()
+
+    def prepare_conversion(self, waveform: ttnn.Tensor, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float):
+        """Device spectrogram of an uploaded waveform, handed to the converter without leaving the device."""
+        spec = self.speaker_encoder.spectrogram(waveform)  # [1, 1, T, bins], time-major
+        return self.tt_converter.prepare_inputs(spec, torch.tensor([spec.shape[-2]]), g_src, g_tgt, tau)
 
     def close(self) -> None:
         """Release the device if this backend opened it (idempotent)."""

@@ -1,0 +1,214 @@
+"""Tone-colour converter (`voice_conversion`) on TTNN for 5 s and 10 s inputs.
+
+    python -m models.demos.openvoice.demo.benchmark_converter [--seconds 5 10] [--device-mode auto|real|mock]
+
+Per input length (ceil(seconds * 22050 / 256) frames, B = 1): one warm-up forward (prepares
+the conv weights for that input shape and fills the program cache), then
+
+* everywhere: a graph capture of each stage (posterior encoder, flow, reverse flow,
+  decoder) and of the whole `forward`: op count, host transfers, peak L1 as the allocator
+  saw it (a lower bound: see tests/mock_device/README.md) and the number of DRAM width
+  slices the convs of that stage ran in (0 = everything fitted in L1 at once);
+* on a real device: warm wall-clock latency of `forward` (median over `--iterations`,
+  synchronised), real-time factor (latency / audio seconds) and, when tt-metal's device
+  profiler is enabled (TT_METAL_DEVICE_PROFILER=1, TT_METAL_PROFILER_MID_RUN_DUMP=1,
+  TT_METAL_PROFILER_CPP_POST_PROCESS=1), the summed device kernel time of one forward.
+  On the mock those columns are empty: its timing is host emulation, not the device.
+
+Weights: the release config (from $OPENVOICE_SHARED_DATA or `--config`) with seeded random
+weights, or a real converter with `--checkpoint`; timing and op counts do not depend on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+import ttnn
+from loguru import logger
+
+from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
+from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
+from tests.mock_device import capture, close_device, open_device
+
+DEFAULT_SECONDS = (5.0, 10.0)
+L1_SMALL_SIZE = 16384
+STAGES = ("posterior_encoder", "flow", "reverse_flow", "generator")
+
+
+@dataclass(frozen=True)
+class StageFigures:
+    name: str
+    operations: int
+    host_transfers: int
+    peak_l1_bytes: int
+    dram_slices: int
+
+
+@dataclass(frozen=True)
+class ConverterFigures:
+    seconds: float
+    frames: int
+    samples: int
+    stages: list[StageFigures]
+    forward: StageFigures
+    latency_ms: float | None  # warm median, real device only
+    kernel_ms: float | None  # device profiler, real device only
+
+    @property
+    def rtf(self) -> float | None:
+        return None if self.latency_ms is None else self.latency_ms / 1000.0 / self.seconds
+
+
+def release_model(config: Path | None, checkpoint: Path | None, seed: int = 0) -> ToneColorConverter:
+    """The converter to benchmark: a checkpoint if given, else seeded random release weights."""
+    if checkpoint is not None:
+        if config is None:
+            raise ValueError("--checkpoint needs --config")
+        return ToneColorConverter.load(config, checkpoint)
+    cfg = load_config(config) if config is not None else OpenVoiceConfig(DataConfig(), ModelConfig(zero_g=True), "v2")
+    torch.manual_seed(seed)
+    return ToneColorConverter.from_config(cfg).eval()
+
+
+def _dram_slices(report) -> int:
+    return sum(1 for name in report.calltrace if name == "PaddedSliceDeviceOperation")
+
+
+def _figures(name: str, report) -> StageFigures:
+    return StageFigures(
+        name, len(report.operations), report.num_host_transfers, report.peak_l1_bytes, _dram_slices(report)
+    )
+
+
+def _stage_reports(tt: TtToneColorConverter, inputs: TtConverterInputs) -> list[StageFigures]:
+    """Capture each stage on its own, fed by the previous stage's (already computed) output;
+    the generator also piece by piece (head, each upsampling stage, tail)."""
+    out = tt.forward_all(inputs)
+    calls: list[tuple[str, Callable[[], object]]] = [
+        ("posterior_encoder", lambda: tt.encode(inputs)),
+        ("flow", lambda: tt.flow_forward(inputs, out.z)),
+        ("reverse_flow", lambda: tt.flow_reverse(inputs, out.z_p)),
+        ("generator", lambda: tt.decode(inputs, out.z_hat)),
+    ]
+    figures = [_figures(name, capture(call)) for name, call in calls]
+    dec, b, length = tt.dec, inputs.batch_size, inputs.length
+    report = capture(dec.head, out.z_hat, b, length)
+    figures.append(_figures("  gen.conv_pre", report))
+    x = report.result
+    for i, up in enumerate(dec.ups):
+        report = capture(dec.upsample_stage, i, x, b, length)
+        length *= up.stride
+        figures.append(_figures(f"  gen.stage{i} x{up.stride}", report))
+        x = report.result
+    figures.append(_figures("  gen.conv_post", capture(dec.tail, x, b, length)))
+    return figures
+
+
+def _kernel_ms(device: ttnn.Device, tt: TtToneColorConverter, inputs: TtConverterInputs) -> float | None:
+    """Summed device kernel time of one forward, from tt-metal's device profiler (if enabled)."""
+    if os.environ.get("TT_METAL_DEVICE_PROFILER") != "1":
+        return None
+    ttnn.ReadDeviceProfiler(device)  # flush what the warm-up recorded
+    tt.forward(inputs)
+    ttnn.synchronize_device(device)
+    ttnn.ReadDeviceProfiler(device)
+    summaries = ttnn._ttnn.profiler.get_latest_kernel_duration_summary()
+    if not summaries:
+        return None
+    return sum(s.avg_ns * s.count for s in summaries.values()) / 1e6
+
+
+def benchmark(
+    device: ttnn.Device, mock: bool, model: ToneColorConverter, seconds: Sequence[float], iterations: int = 5
+) -> list[ConverterFigures]:
+    tt = TtToneColorConverter(device, model)
+    data = DataConfig()
+    bins = data.spec_channels
+    gin = model.flow.flows[0].enc.gin_channels
+    results = []
+    for duration in seconds:
+        frames = math.ceil(duration * data.sampling_rate / data.hop_length)
+        torch.manual_seed(0)
+        spec = torch.rand(1, bins, frames) * 2.0  # content does not affect timing or op counts
+        g_src, g_tgt = torch.randn(2, 1, gin, 1) * 0.1
+        inputs = tt.prepare_inputs(spec, torch.tensor([frames]), g_src, g_tgt, tau=0.3)
+        tt.forward(inputs)  # warm-up: conv weight preparation for this shape, program cache
+        stages = _stage_reports(tt, inputs)
+        forward = _figures("forward", capture(tt.forward, inputs))
+        latency = kernel = None
+        if not mock:
+            ttnn.synchronize_device(device)
+            times = []
+            for _ in range(iterations):
+                start = time.perf_counter()
+                tt.forward(inputs)
+                ttnn.synchronize_device(device)
+                times.append(time.perf_counter() - start)
+            latency = statistics.median(times) * 1000.0
+            kernel = _kernel_ms(device, tt, inputs)
+        figures = ConverterFigures(duration, frames, frames * tt.hop, stages, forward, latency, kernel)
+        logger.info(f"{duration:g} s: {forward.operations} ops, {forward.host_transfers} host transfers in forward")
+        results.append(figures)
+    return results
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def format_table(results: Sequence[ConverterFigures]) -> str:
+    lines = [
+        f"{'input':>6} {'frames':>6} {'samples':>8} {'stage':<18} {'ops':>5} {'host xfers':>10} "
+        f"{'peak L1 (KiB)':>13} {'DRAM slices':>11} {'latency ms':>10} {'RTF':>7} {'kernel ms':>9}"
+    ]
+    for r in results:
+        for s in [*r.stages, r.forward]:
+            last = s is r.forward
+            lines.append(
+                f"{r.seconds:>5g}s {r.frames:>6} {r.samples:>8} {s.name:<18} {s.operations:>5} {s.host_transfers:>10} "
+                f"{s.peak_l1_bytes / 1024:>13.0f} {s.dram_slices:>11} "
+                f"{_fmt(r.latency_ms if last else None, '.1f'):>10} {_fmt(r.rtf if last else None, '.4f'):>7} "
+                f"{_fmt(r.kernel_ms if last else None, '.1f'):>9}"
+            )
+    lines.append(
+        "peak L1: allocator view summed over all cores, a lower bound (see tests/mock_device/README.md); "
+        "DRAM slices: conv1d width slices ttnn chose (0 = whole sequence in L1)"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, nargs="+", default=list(DEFAULT_SECONDS))
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--device-mode", choices=("auto", "real", "mock"), default="auto")
+    shared = os.environ.get("OPENVOICE_SHARED_DATA")
+    default_config = Path(shared) / "openvoice_v2/config.json" if shared else None
+    if default_config is not None and not default_config.is_file():
+        default_config = None
+    parser.add_argument("--config", type=Path, default=default_config)
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    args = parser.parse_args(argv)
+    model = release_model(args.config, args.checkpoint)
+    device, mock = open_device(None if args.device_mode == "auto" else args.device_mode, l1_small_size=L1_SMALL_SIZE)
+    try:
+        results = benchmark(device, mock, model, args.seconds, args.iterations)
+    finally:
+        close_device(device)
+    print(f"tone-colour converter on {'the mock device' if mock else 'device'} (B=1)")
+    print(format_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The converter benchmark runs and produces its figures (short input; mock or card)."""
+
+from __future__ import annotations
+
+from models.demos.openvoice.demo.benchmark_converter import STAGES, benchmark, format_table, release_model
+
+
+def test_benchmark_converter_short_input(device, device_is_mock: bool) -> None:
+    model = release_model(config=None, checkpoint=None)  # release shapes, seeded random weights
+    (figures,) = benchmark(device, device_is_mock, model, seconds=[0.3], iterations=2)
+    assert figures.frames == 26 and figures.samples == 26 * 256
+    stages = [s for s in figures.stages if s.name in STAGES]
+    assert [s.name for s in stages] == list(STAGES)
+    assert all(s.operations > 0 for s in figures.stages)
+    assert figures.forward.operations == sum(s.operations for s in stages)
+    generator = next(s for s in stages if s.name == "generator")
+    pieces = [s for s in figures.stages if s.name.startswith("  gen.")]
+    assert len(pieces) == 6 and sum(s.operations for s in pieces) == generator.operations
+    assert figures.forward.host_transfers == 0
+    assert all(s.host_transfers == 0 for s in figures.stages)
+    assert figures.forward.peak_l1_bytes > 0
+    if device_is_mock:
+        assert figures.latency_ms is None  # mock timing is host emulation: not reported
+    else:
+        assert figures.latency_ms > 0 and figures.rtf > 0
+    assert "generator" in format_table([figures])

@@ -1,0 +1,178 @@
+"""TTNN tone-colour converter: `voice_conversion` on device with no host round trip.
+
+    prepare_inputs (the one host->device upload) -> forward (device only) -> download audio
+
+Inputs are uploaded time-major ``[1, 1, B*T, C]`` bf16 TILE in DRAM: the spectrogram, the
+frame mask ``[1, 1, B*T, 1]`` (broadcast over channels), the posterior draw already scaled by
+tau, the two speaker embeddings ``[1, 1, B, gin]`` and the 0/1 segment matrix S
+``[1, 1, B*T, B]`` (row b*T + t has its 1 in column b). ``S @ g`` gives every row its own
+item's embedding (computed once per embedding per forward), which the conditioned
+WaveNets project per layer: per-item conditioning without reshaping the time axis.
+
+Precision: bf16 weights and activations, except the decoder's last (audio-rate) stage whose
+activations are fp32 (see `generator.FP32_STAGES`). Every conv/matmul accumulates in
+fp32 at the arch's most accurate fidelity (`conv.precise_compute_config`: HiFi3 on Wormhole,
+HiFi4 elsewhere): the posterior's logs goes through exp, the reverse flow must invert the
+forward flow, and the decoder's error reaches the audio undamped. `DECODER_COMPUTE` is the
+knob to trade decoder accuracy for speed once measured on a card.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import ttnn
+from loguru import logger
+
+from models.demos.openvoice.reference.commons import sequence_mask
+from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.conv import precise_compute_config
+from models.demos.openvoice.tt.generator import TtGenerator
+from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
+from models.demos.openvoice.tt.residual_coupling import TtResidualCouplingBlock
+
+# Decoder compute config factory (most of the converter's FLOPs); see the module docstring.
+DECODER_COMPUTE = precise_compute_config
+
+
+@dataclass
+class TtConverterInputs:
+    """Device inputs of one `forward`; `batch_size` x `length` frames."""
+
+    spec: ttnn.Tensor  # [1, 1, B*T, bins]
+    mask: ttnn.Tensor  # [1, 1, B*T, 1]
+    scaled_noise: ttnn.Tensor  # tau * eps, [1, 1, B*T, inter]
+    segments: ttnn.Tensor  # S, [1, 1, B*T, B]
+    g_src: ttnn.Tensor  # [1, 1, B, gin]
+    g_tgt: ttnn.Tensor  # [1, 1, B, gin]
+    batch_size: int
+    length: int
+
+
+@dataclass
+class TtConverterOutputs:
+    """Device outputs; latents are time-major [1, 1, B*T, inter], audio [1, 1, B*T*hop, 1]."""
+
+    audio: ttnn.Tensor
+    z: ttnn.Tensor
+    m_q: ttnn.Tensor
+    logs_q: ttnn.Tensor
+    z_p: ttnn.Tensor
+    z_hat: ttnn.Tensor
+
+
+def to_time_major(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, T] -> [1, 1, B*T, C]."""
+    b, c, t = x.shape
+    return x.permute(0, 2, 1).reshape(1, 1, b * t, c)
+
+
+def from_time_major(x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """[1, 1, B*T, C] -> [B, C, T]."""
+    return x.reshape(batch_size, -1, x.shape[-1]).permute(0, 2, 1)
+
+
+class TtToneColorConverter:
+    def __init__(self, device: ttnn.Device, reference: ToneColorConverter) -> None:
+        self.device = device
+        self.zero_g = reference.zero_g
+        self.inter_channels = reference.enc_q.out_channels
+        self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
+        precise = precise_compute_config(device)
+        self.enc_q = TtPosteriorEncoder(device, reference.enc_q, zero_cond=self.zero_g, compute=precise)
+        self.flow = TtResidualCouplingBlock(device, reference.flow, compute=precise)
+        self.dec = TtGenerator(device, reference.dec, zero_cond=self.zero_g, compute=DECODER_COMPUTE(device))
+        logger.info(f"TT tone-colour converter built (zero_g={self.zero_g}, hop={self.hop})")
+
+    def _upload(self, x: torch.Tensor) -> ttnn.Tensor:
+        return ttnn.from_torch(x.float(), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=self.device)
+
+    def prepare_inputs(
+        self,
+        spec: torch.Tensor | ttnn.Tensor,
+        spec_lengths: torch.Tensor,
+        g_src: torch.Tensor,
+        g_tgt: torch.Tensor,
+        tau: float = 0.3,
+        noise: torch.Tensor | None = None,
+    ) -> TtConverterInputs:
+        """Upload spec [B, bins, T], lengths [B], g_src/g_tgt [B, gin, 1] and the posterior draw
+        noise [B, inter, T] (standard normal, sampled when None); masks and S are built here.
+
+        `spec` may instead already be on device, time-major [1, 1, B*T, bins] (the output of
+        `TtSpectrogram`): it then stays there, cast to bf16 on device, with no host round trip.
+        """
+        if isinstance(spec, ttnn.Tensor):
+            b = len(spec_lengths)
+            t = spec.shape[-2] // b
+            spec_tt = spec if spec.dtype == ttnn.bfloat16 else ttnn.typecast(spec, ttnn.bfloat16)
+        else:
+            b, _, t = spec.shape
+            spec_tt = self._upload(to_time_major(spec))
+        if noise is None:
+            noise = torch.randn(b, self.inter_channels, t)
+        elif tuple(noise.shape) != (b, self.inter_channels, t):
+            expected = (b, self.inter_channels, t)
+            raise ValueError(f"noise shape {tuple(noise.shape)} differs from the posterior's {expected}")
+        mask = sequence_mask(spec_lengths, t).float()  # [B, T]
+        segments = torch.eye(b).repeat_interleave(t, dim=0)  # [B*T, B]
+        return TtConverterInputs(
+            spec=spec_tt,
+            mask=self._upload(mask.reshape(1, 1, b * t, 1)),
+            scaled_noise=self._upload(to_time_major(noise * tau)),
+            segments=self._upload(segments.reshape(1, 1, b * t, b)),
+            g_src=self._upload(g_src[:, :, 0].reshape(1, 1, b, -1)),
+            g_tgt=self._upload(g_tgt[:, :, 0].reshape(1, 1, b, -1)),
+            batch_size=b,
+            length=t,
+        )
+
+    # The four stages of `forward_all`, separately callable for per-stage benchmarks.
+    def encode(self, inputs: TtConverterInputs) -> tuple[ttnn.Tensor, ttnn.Tensor, ttnn.Tensor]:
+        """Posterior encoder -> (z, m_q, logs_q)."""
+        g_rows = None if self.zero_g else ttnn.matmul(inputs.segments, inputs.g_src)
+        return self.enc_q(inputs.spec, inputs.mask, inputs.scaled_noise, inputs.batch_size, inputs.length, g_rows)
+
+    def flow_forward(self, inputs: TtConverterInputs, z: ttnn.Tensor) -> ttnn.Tensor:
+        """z -> z_p with the source speaker."""
+        g_rows = ttnn.matmul(inputs.segments, inputs.g_src)  # S @ g: each row gets its item's embedding
+        return self.flow(z, inputs.mask, inputs.batch_size, inputs.length, g_rows)
+
+    def flow_reverse(self, inputs: TtConverterInputs, z_p: ttnn.Tensor) -> ttnn.Tensor:
+        """z_p -> z_hat with the target speaker."""
+        g_rows = ttnn.matmul(inputs.segments, inputs.g_tgt)
+        return self.flow(z_p, inputs.mask, inputs.batch_size, inputs.length, g_rows, reverse=True)
+
+    def decode(self, inputs: TtConverterInputs, z_hat: ttnn.Tensor) -> ttnn.Tensor:
+        """z_hat -> audio. z_hat is already masked (the flow keeps masked inputs masked), so the
+        reference's z_hat * y_mask is the identity here and is not run."""
+        g_rows = None if self.zero_g else ttnn.matmul(inputs.segments, inputs.g_tgt)
+        return self.dec(z_hat, inputs.batch_size, inputs.length, g_rows)
+
+    def forward_all(self, inputs: TtConverterInputs) -> TtConverterOutputs:
+        """Device-only voice conversion, keeping the latents."""
+        z, m_q, logs_q = self.encode(inputs)
+        z_p = self.flow_forward(inputs, z)
+        z_hat = self.flow_reverse(inputs, z_p)
+        audio = self.decode(inputs, z_hat)
+        return TtConverterOutputs(audio=audio, z=z, m_q=m_q, logs_q=logs_q, z_p=z_p, z_hat=z_hat)
+
+    def forward(self, inputs: TtConverterInputs) -> ttnn.Tensor:
+        """Device-only voice conversion -> audio [1, 1, B*T*hop, 1] (no host transfer)."""
+        return self.forward_all(inputs).audio
+
+    def voice_conversion(
+        self,
+        spec: torch.Tensor,
+        spec_lengths: torch.Tensor,
+        g_src: torch.Tensor,
+        g_tgt: torch.Tensor,
+        tau: float = 0.3,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Torch in, torch audio [B, 1, T*hop] out: upload, device forward, download."""
+        inputs = self.prepare_inputs(spec, spec_lengths, g_src, g_tgt, tau, noise)
+        audio = ttnn.to_torch(self.forward(inputs)).float()
+        return from_time_major(audio, inputs.batch_size)
