@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 import ttnn
 
-from models.demos.openvoice.tt.conv import TtConv1d, TtConvTranspose1d, polyphase_weights
+from models.demos.openvoice.tt.conv import PREPARED_SHAPES, TtConv1d, TtConvTranspose1d, polyphase_weights
 from models.demos.openvoice.tt.tone_color_converter import from_time_major, to_time_major
 from tests.mock_device import assert_no_host_round_trip, capture
 from tests.ttnn.utils_for_testing import assert_with_pcc, pcc_for
@@ -64,13 +64,27 @@ def test_conv1d_weights_prepared_once(device) -> None:
     conv = TtConv1d(device, torch.randn(64, 64, 5) * 0.05, torch.randn(64) * 0.1, padding=2)
     x_tt = _upload(device, x)
     conv(x_tt, BATCH, LENGTH)
-    prepared = dict(conv._prepared)
+    prepared = dict(conv.prepared.entries)
     report = capture(conv, x_tt, BATCH, LENGTH)
     assert_no_host_round_trip(report)
     assert [str(op) for op in report.operations] == ["ttnn.conv1d"]
-    assert conv._prepared.keys() == prepared.keys() and all(
-        conv._prepared[k][0] is prepared[k][0] for k in prepared
+    assert conv.prepared.entries.keys() == prepared.keys() and all(
+        conv.prepared.entries[k][0] is prepared[k][0] for k in prepared
     ), "prepared weights were re-created"
+
+
+def test_prepared_weights_are_bounded_per_shape(device) -> None:
+    """A long-lived converter sees a new input length per clip: only the most recent
+    PREPARED_SHAPES shapes keep device-prepared weights (least recently used dropped)."""
+    torch.manual_seed(0)
+    conv = TtConv1d(device, torch.randn(32, 32, 3) * 0.05, torch.randn(32) * 0.1, padding=1)
+    lengths = [20 + 4 * i for i in range(PREPARED_SHAPES + 2)]
+    for length in lengths:
+        conv(_upload(device, torch.randn(1, 32, length)), 1, length)
+    conv(_upload(device, torch.randn(1, 32, lengths[3])), 1, lengths[3])  # refresh one older shape
+    assert len(conv.prepared.entries) == PREPARED_SHAPES
+    assert (1, lengths[0]) not in conv.prepared.entries and (1, lengths[3]) in conv.prepared.entries
+    assert list(conv.prepared.entries)[-1] == (1, lengths[3])
 
 
 # (kernel, stride, padding) of every upsampling layer shape the converter configs use, and more.

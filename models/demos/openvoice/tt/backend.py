@@ -23,10 +23,9 @@ from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from tests.mock_device import close_device, is_mock, open_device
 
-L1_SMALL_SIZE = 32768  # conv halo configs of cached programs live here (see `_make_room`)
-# L1_SMALL per bank one more input shape may need: the clone path's six conv2d halo configs
-# take 4.9 KB per bank for a 30 s segment (the pipeline's bound), 1.7 KB for 0.5 s.
-L1_SMALL_RESERVE = 6144
+# tt-metal's usual size for conv models. Conv sliding-window configs go to DRAM
+# (`config_tensors_in_dram`), so cached programs of many input lengths do not fill it.
+L1_SMALL_SIZE = 16384
 
 
 class TtnnBackend:
@@ -67,19 +66,6 @@ class TtnnBackend:
         atexit.register(backend.close)
         return backend
 
-    def _make_room(self) -> None:
-        """Clear the program cache when L1_SMALL is nearly full.
-
-        Every new input length compiles new conv programs, and each cached conv program keeps
-        its halo config tensors in L1_SMALL; a long-lived backend cloning references of many
-        lengths would run out of it. Clearing the cache frees them (programs recompile, from
-        the kernel cache on disk, on their next use); prepared weights stay valid.
-        """
-        view = ttnn.get_memory_view(self.device, ttnn.BufferType.L1_SMALL)
-        if view.largest_contiguous_bytes_free_per_bank < L1_SMALL_RESERVE:
-            logger.info(f"L1_SMALL nearly full ({view.largest_contiguous_bytes_free_per_bank} B free per bank): clearing the program cache")
-            self.device.clear_program_cache()
-
     def upload(self, waveform: np.ndarray) -> ttnn.Tensor:
         return self.speaker_encoder.upload(torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32)))
 
@@ -89,7 +75,6 @@ class TtnnBackend:
             raise ValueError("mean_embedding needs at least one waveform")
         total = None
         for waveform in uploaded:
-            self._make_room()  # before each one: every segment length may be a new shape
             embedding = self.speaker_encoder(waveform)
             total = embedding if total is None else ttnn.add(total, embedding)
         return ttnn.multiply(total, 1.0 / len(uploaded))
@@ -105,7 +90,6 @@ class TtnnBackend:
             raise RuntimeError("voice conversion needs the converter checkpoint (enc_q, flow, dec)")
         if self.tt_converter is None:
             self.tt_converter = TtToneColorConverter(self.device, self.converter)
-        self._make_room()
         inputs = self.prepare_conversion(self.upload(waveform), g_src, g_tgt, tau)
         return ttnn.to_torch(self.tt_converter.forward(inputs)).float().reshape(-1).numpy()
 

@@ -46,6 +46,7 @@ what the converter uses for every module (see `tone_color_converter.py`).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Sequence
 
 import torch
@@ -75,6 +76,43 @@ def precise_compute_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfi
 
 def _device_matrix(device: ttnn.Device, matrix: torch.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
     return ttnn.from_torch(matrix.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
+
+
+# Every new input length is a new conv input shape; keep the prepared weights of the most
+# recent few shapes instead of one set per length ever seen (a long-lived process would grow
+# device memory without bound).
+PREPARED_SHAPES = 8
+
+
+class PreparedWeights:
+    """Device-layout conv weight/bias per input shape, least recently used dropped past `max_shapes`.
+
+    ttnn derives the prepared layout from the sharding it picks for the input shape, so the
+    first conv call of a shape gets the torch-layout host weight with
+    `return_weights_and_bias=True` and the result is kept; later calls of that shape reuse it:
+    nothing is re-prepared per call.
+    """
+
+    def __init__(self, host_weight: ttnn.Tensor, host_bias: ttnn.Tensor | None, max_shapes: int = PREPARED_SHAPES) -> None:
+        self.host = (host_weight, host_bias)
+        self.max_shapes = max_shapes
+        self.entries: OrderedDict[tuple[int, ...], tuple[ttnn.Tensor, ttnn.Tensor | None]] = OrderedDict()
+
+    def lookup(self, key: tuple[int, ...]) -> tuple[ttnn.Tensor, ttnn.Tensor | None, bool]:
+        """(weight, bias, needs_preparing) for a conv call with input shape `key`."""
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return (*self.entries[key], False)
+        return (*self.host, True)
+
+    def keep(self, key: tuple[int, ...], result: tuple) -> ttnn.Tensor | tuple:
+        """Store the prepared (weight, bias) a conv returned last; return its other outputs."""
+        *outputs, self.entries[key] = result
+        if len(self.entries) > self.max_shapes:
+            for tensor in self.entries.popitem(last=False)[1]:
+                if tensor is not None:
+                    ttnn.deallocate(tensor)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
 # A height-sharded conv keeps the whole prepared weight on every core; above this it is
@@ -128,17 +166,14 @@ class TtConv1d:
             self.weight = _device_matrix(device, weight[:, :, 0].t(), weights_dtype)
             self.bias = None if bias is None else _device_matrix(device, bias.reshape(1, -1), weights_dtype)
             return
-        self._host_weight = ttnn.from_torch(weight.float(), dtype=weights_dtype)
-        self._host_bias = None
-        if bias is not None:
-            self._host_bias = ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=weights_dtype)
+        host_bias = None if bias is None else ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=weights_dtype)
+        self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=weights_dtype), host_bias)
         self.conv_config = ttnn.Conv2dConfig(
             weights_dtype=weights_dtype,
             shard_layout=shard_layout(self.in_channels, self.out_channels, self.kernel_size, weights_dtype),
             deallocate_activation=False,
             config_tensors_in_dram=True,
         )
-        self._prepared: dict[tuple[int, int], tuple[ttnn.Tensor, ttnn.Tensor | None]] = {}
 
     def output_length(self, length: int) -> int:
         span = self.dilation * (self.kernel_size - 1) + 1
@@ -148,8 +183,7 @@ class TtConv1d:
         if self.pointwise:
             return ttnn.linear(x, self.weight, bias=self.bias, compute_kernel_config=self.compute, dtype=self.dtype)
         key = (batch_size, length)
-        prepared = self._prepared.get(key)
-        weight, bias = prepared if prepared is not None else (self._host_weight, self._host_bias)
+        weight, bias, fresh = self.prepared.lookup(key)
         result = ttnn.conv1d(
             input_tensor=x,
             weight_tensor=weight,
@@ -167,12 +201,9 @@ class TtConv1d:
             dtype=self.dtype,
             conv_config=self.conv_config,
             compute_config=self.compute,
-            return_weights_and_bias=prepared is None,
+            return_weights_and_bias=fresh,
         )
-        if prepared is not None:
-            return result
-        out, self._prepared[key] = result
-        return out
+        return self.prepared.keep(key, result) if fresh else result
 
 
 def polyphase_weights(

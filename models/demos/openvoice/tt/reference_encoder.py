@@ -9,7 +9,7 @@ Layouts and precision (see TRADEOFFS.md):
   HiFi4 + fp32 accumulation is less accurate on Wormhole), ttnn's flattened NHWC
   [1, 1, H*W, C] in DRAM with `slice_config=None`, so ttnn decides by size whether to
   slice a conv through L1. Prepared weights are cached per input shape, as in
-  `tt/conv.py`, for the last `PREPARED_SHAPES` shapes.
+  `tt/conv.py`, for the last `conv.PREPARED_SHAPES` shapes.
 * The flatten to GRU steps is a plain reshape of the NHWC rows (t, w) x c to [T', W'*C]
   (column w*C + c); upstream flattens channel-major (c*W' + w), so the GRU input weight's
   columns are permuted once at load (`preprocess_reference_encoder`), not on device.
@@ -20,21 +20,17 @@ Layouts and precision (see TRADEOFFS.md):
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
 import ttnn
 
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
-from models.demos.openvoice.tt.conv import compute_config
+from models.demos.openvoice.tt.conv import PreparedWeights, compute_config
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 
 CONV_DTYPE = ttnn.bfloat16
 RECURRENT_DTYPE = ttnn.float32
-# Every reference length is a new conv input shape; keep the prepared weights of the most
-# recent few (about 1 MB each set) instead of one set per length ever seen.
-PREPARED_SHAPES = 8
 
 
 @dataclass(frozen=True)
@@ -92,20 +88,19 @@ class TtConv2dReLU:
         self.out_channels, self.in_channels, kh, kw = (int(s) for s in weight.shape)
         self.kernel_size = (kh, kw)
         self.compute = compute
-        self._host_weight = ttnn.from_torch(weight, dtype=ttnn.float32)
-        self._host_bias = ttnn.from_torch(bias.reshape(1, 1, 1, -1), dtype=ttnn.float32)
+        self.prepared = PreparedWeights(
+            ttnn.from_torch(weight, dtype=ttnn.float32), ttnn.from_torch(bias.reshape(1, 1, 1, -1), dtype=ttnn.float32)
+        )
         self.conv_config = ttnn.Conv2dConfig(
             weights_dtype=CONV_DTYPE,
             activation=ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU),
             deallocate_activation=False,
+            config_tensors_in_dram=True,  # as in tt/conv.py: cached programs then hold no L1_SMALL
         )
-        # Prepared (device-layout) weights depend on the sharding ttnn derives from the input shape.
-        self._prepared: OrderedDict[tuple[int, int], tuple[ttnn.Tensor, ttnn.Tensor]] = OrderedDict()
 
     def __call__(self, x: ttnn.Tensor, height: int, width: int) -> tuple[ttnn.Tensor, int, int]:
         key = (height, width)
-        prepared = self._prepared.get(key)
-        weight, bias = prepared if prepared is not None else (self._host_weight, self._host_bias)
+        weight, bias, fresh = self.prepared.lookup(key)
         result = ttnn.conv2d(
             input_tensor=x,
             weight_tensor=weight,
@@ -123,16 +118,9 @@ class TtConv2dReLU:
             conv_config=self.conv_config,
             compute_config=self.compute,
             return_output_dim=True,
-            return_weights_and_bias=prepared is None,
+            return_weights_and_bias=fresh,
         )
-        if prepared is not None:
-            self._prepared.move_to_end(key)
-            out, (out_h, out_w) = result
-            return out, out_h, out_w
-        out, (out_h, out_w), self._prepared[key] = result
-        if len(self._prepared) > PREPARED_SHAPES:
-            for tensor in self._prepared.popitem(last=False)[1]:
-                ttnn.deallocate(tensor)
+        out, (out_h, out_w) = self.prepared.keep(key, result) if fresh else result
         return out, out_h, out_w
 
 
