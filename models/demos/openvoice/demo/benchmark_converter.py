@@ -37,11 +37,11 @@ from loguru import logger
 
 from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from tests.mock_device import capture, close_device, open_device
 
 DEFAULT_SECONDS = (5.0, 10.0)
-L1_SMALL_SIZE = 16384
 STAGES = ("posterior_encoder", "flow", "reverse_flow", "generator")
 
 

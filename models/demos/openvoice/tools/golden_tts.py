@@ -8,15 +8,14 @@ from pathlib import Path
 import torch
 
 from models.demos.openvoice.reference.melo_tts import MeloTTS
-
-Comparison = tuple[str, torch.Tensor, torch.Tensor]  # (name, expected, actual)
+from models.demos.openvoice.tools.check_golden import Comparison, load_case
 
 
 def run_tts_infer_case(folder: Path) -> list[Comparison]:
     """Load `config.json` + `checkpoint.pth` strictly, replay `case.pt`; one triple per recorded output."""
     folder = Path(folder)
-    case = torch.load(folder / "case.pt", map_location="cpu", weights_only=False)
-    if case.get("kind") != "tts_infer":
+    case = load_case(folder)
+    if case["kind"] != "tts_infer":
         raise ValueError(f"{folder}: case kind is {case.get('kind')!r}, not 'tts_infer'")
     inputs, expected = case["inputs"], case["outputs"]
     model = MeloTTS.load(folder / "config.json", folder / "checkpoint.pth")
