@@ -95,6 +95,22 @@ def _pads_2d(padding: Any) -> tuple[int, int, int, int]:
     raise ValueError(f"padding must be an int or have 2 or 4 elements, got {padding}")
 
 
+def _as_stored(tensor: torch.Tensor | None, conv_config: Any) -> torch.Tensor | None:
+    """A conv weight/bias as the device stores it: `conv_config.weights_dtype` when set.
+
+    The device prepares (and so rounds) host weights to that dtype on the first call; the warm
+    calls then receive the prepared, already rounded tensors. Rounding here makes the cold call
+    see the same numbers as the warm ones (block-float dtypes are grouped along the PyTorch
+    layout's last dim, an approximation of the prepared layout's grouping).
+    """
+    dtype = getattr(conv_config, "weights_dtype", None) if conv_config is not None else None
+    if tensor is None or dtype is None:
+        return tensor
+    from tests.mock_device.rounding import round_to_dtype
+
+    return round_to_dtype(tensor.float(), dtype)
+
+
 def _conv_result(output: torch.Tensor, dims: Any, weight: torch.Tensor, bias: torch.Tensor | None, kwargs: dict):
     """Package a conv golden output like the op: output[, dims][, (weight, bias)]."""
     result: list[Any] = [output]
@@ -134,7 +150,7 @@ def conv1d(
 ):
     """Device layout: input [1,1,N*L,C] (or [N,L,C] / [N,1,L,C]); output [1,1,N*L_out,C_out]."""
     x = input_tensor.float().reshape(batch_size, input_length, -1)[:, :, :in_channels].permute(0, 2, 1)
-    weight = weight_tensor.float()
+    weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
     if weight.dim() == 4:  # [Co, Ci/g, 1, K]: the conv2d form of a 1D kernel
         weight = weight.squeeze(2)
     left, right = (padding, padding) if isinstance(padding, int) else _pair(padding)
@@ -172,9 +188,8 @@ def conv2d(
     x = x.permute(0, 3, 1, 2)
     top, bottom, left, right = _pads_2d(padding)
     x = F.pad(x, (left, right, top, bottom))
-    out = F.conv2d(
-        x, weight_tensor.float(), _bias_1d(bias_tensor), stride=_pair(stride), dilation=_pair(dilation), groups=groups
-    )
+    weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
+    out = F.conv2d(x, weight, _bias_1d(bias_tensor), stride=_pair(stride), dilation=_pair(dilation), groups=groups)
     activation = _activation(conv_config)
     if activation is not None:
         out = activation(out)
@@ -206,7 +221,7 @@ def conv_transpose2d(
     already flipped in H and W (tt-metal's own test does exactly that), so we flip it back."""
     x = input_tensor.float().reshape(batch_size, input_height, input_width, -1)[..., :in_channels]
     x = x.permute(0, 3, 1, 2)
-    weight = weight_tensor.float()
+    weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
     if not mirror_kernel:
         weight = torch.flip(weight, [2, 3])
     top, bottom, left, right = _pads_2d(padding)

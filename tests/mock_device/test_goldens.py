@@ -82,6 +82,21 @@ def test_conv1d_fused_activation_and_3d_input(device):
     _check(device, expected, ttnn.to_torch(out).reshape(1, 40, 32).permute(0, 2, 1))
 
 
+def test_conv_weights_are_rounded_to_weights_dtype(device):
+    """The device stores conv weights in conv_config.weights_dtype from the first call on, so a cold
+    call with float32 host weights must give what the warm call with prepared weights gives."""
+    x, w, b = torch.randn(1, 32, 40), torch.randn(32, 32, 3) / 10, torch.randn(32)
+    expected = F.conv1d(_bf16(x), _bf16(w), _bf16(b), padding=1)
+    out = ttnn.conv1d(
+        input_tensor=ttnn.from_torch(x.permute(0, 2, 1), ttnn.bfloat16, device=device),
+        weight_tensor=ttnn.from_torch(w, ttnn.float32), bias_tensor=ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32),
+        device=device, in_channels=32, out_channels=32, batch_size=1, input_length=40, kernel_size=3, padding=1,
+        conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16), dtype=ttnn.float32,
+    )
+    actual = ttnn.to_torch(out).reshape(1, 40, 32).permute(0, 2, 1)
+    assert torch.allclose(actual, expected, atol=1e-5), (actual - expected).abs().max()
+
+
 # ----------------------------------------------------------------------------- conv2d
 @pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
 @pytest.mark.parametrize("prepare", [False, True])

@@ -8,6 +8,7 @@ the uploaded waveform to the embedding / converted audio runs in the selected ba
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,13 +137,18 @@ class Timing:
 
 
 class VoiceCloner:
-    """Upstream `ToneColorConverter.extract_se` / `convert`, with validated inputs and a cache."""
+    """Upstream `ToneColorConverter.extract_se` / `convert`, with validated inputs and a cache.
+
+    Safe to share between threads: decoding and validation run concurrently, while the
+    backend (one device, one command queue) and the cache are used by one caller at a time.
+    """
 
     def __init__(self, config: OpenVoiceConfig, backend: Backend, cache: SpeakerEmbeddingCache) -> None:
         self.config = config
         self.backend = backend
         self.cache = cache
         self.last_timing = Timing()
+        self._lock = threading.Lock()
 
     @property
     def sampling_rate(self) -> int:
@@ -167,22 +173,24 @@ class VoiceCloner:
         """Speaker embedding [1, gin, 1] of one or more reference clips (paths or 22.05 kHz arrays), averaged."""
         waveforms = self._reference_waveforms(clips)
         key = self.cache.key(self.backend.name, waveforms)
-        start = time.perf_counter()
-        se = self.cache.get(key)
-        if se is None:
-            se = self.backend.speaker_embedding(waveforms)
-            self.cache.put(key, se)
-        else:
-            logger.info("speaker embedding taken from the cache")
-        audio_seconds = sum(w.size for w in waveforms) / self.sampling_rate
-        self.last_timing = Timing(time.perf_counter() - start, audio_seconds)
+        with self._lock:
+            start = time.perf_counter()
+            se = self.cache.get(key)
+            if se is None:
+                se = self.backend.speaker_embedding(waveforms)
+                self.cache.put(key, se)
+            else:
+                logger.info("speaker embedding taken from the cache")
+            audio_seconds = sum(w.size for w in waveforms) / self.sampling_rate
+            self.last_timing = Timing(time.perf_counter() - start, audio_seconds)
         return se
 
     def convert(self, source: str | Path | np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float = 0.3) -> np.ndarray:
         """Re-voice `source` (path or 22.05 kHz array) from speaker `g_src` to `g_tgt` [1, gin, 1]."""
         audio = source if isinstance(source, np.ndarray) else load_audio(source, self.sampling_rate)
         spectrogram_lengths([audio.size], self.config.data.filter_length, self.config.data.hop_length)  # too-short check
-        start = time.perf_counter()
-        out = self.backend.voice_conversion(audio, g_src, g_tgt, tau)
-        self.last_timing = Timing(time.perf_counter() - start, audio.size / self.sampling_rate)
+        with self._lock:
+            start = time.perf_counter()
+            out = self.backend.voice_conversion(audio, g_src, g_tgt, tau)
+            self.last_timing = Timing(time.perf_counter() - start, audio.size / self.sampling_rate)
         return out
