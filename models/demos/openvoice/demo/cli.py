@@ -100,12 +100,16 @@ def make_backend(args: argparse.Namespace, config: OpenVoiceConfig, ref_enc, con
     return TtnnBackend.open(config, ref_enc, converter, device_mode=args.device_mode)
 
 
+def _timing_note(backend: str) -> str:
+    return " - mock device: host emulation, not device speed" if "mock" in backend else ""
+
+
 def cmd_clone(args: argparse.Namespace) -> int:
     cloner = build_cloner(args, need_converter=False)
     se = cloner.extract_se(args.references)
     timing = cloner.last_timing
     print(f"speaker embedding: shape {tuple(se.shape)}, norm {se.norm():.4f}")
-    print(f"clone: {timing.seconds * 1000:.1f} ms for {timing.audio_seconds:.2f} s of reference audio (RTF {timing.rtf:.4f}, backend {cloner.backend.name})")
+    print(f"clone: {timing.seconds * 1000:.1f} ms for {timing.audio_seconds:.2f} s of reference audio (RTF {timing.rtf:.4f}, backend {cloner.backend.name}){_timing_note(cloner.backend.name)}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         torch.save(se, args.out)
@@ -127,7 +131,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     audio = cloner.convert(args.source, g_src, g_tgt, tau=args.tau)
     timing = cloner.last_timing
     write_wav(args.out, audio, cloner.sampling_rate)
-    print(f"convert: {timing.seconds:.2f} s for {timing.audio_seconds:.2f} s of audio (RTF {timing.rtf:.3f}, backend {cloner.backend.name})")
+    print(f"convert: {timing.seconds:.2f} s for {timing.audio_seconds:.2f} s of audio (RTF {timing.rtf:.3f}, backend {cloner.backend.name}){_timing_note(cloner.backend.name)}")
     print(f"wrote {args.out}")
     return 0
 
