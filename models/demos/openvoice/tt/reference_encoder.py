@@ -160,7 +160,9 @@ class TtReferenceEncoder:
         """Normalised spectrogram -> conv outputs (flattened NHWC; all six if `keep_all`, for tests,
         else the last only, so each activation is freed once the next conv has read it) and (H', W')."""
         # [1, 1, T, bins] -> one-channel NHWC image [1, 1, T*bins, 1], row-major for the conv's halo.
-        x = ttnn.to_layout(ttnn.typecast(x, CONV_DTYPE), ttnn.ROW_MAJOR_LAYOUT)
+        if x.dtype != CONV_DTYPE:
+            x = ttnn.typecast(x, CONV_DTYPE)
+        x = ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT)
         x = ttnn.reshape(x, (1, 1, frames * self.bins, 1))
         height, width = frames, self.bins
         outputs = []
@@ -174,7 +176,8 @@ class TtReferenceEncoder:
         """Input-to-hidden products of all steps in one matmul: [1, 1, T', 3H] float32."""
         x = ttnn.to_layout(conv_out, ttnn.TILE_LAYOUT)
         x = ttnn.reshape(x, (1, 1, steps, self.gru_input.shape[0]))  # rows (t, w) x c -> t x (w, c)
-        x = ttnn.typecast(x, RECURRENT_DTYPE)
+        if x.dtype != RECURRENT_DTYPE:
+            x = ttnn.typecast(x, RECURRENT_DTYPE)
         return ttnn.linear(x, self.gru_input, bias=self.gru_input_bias, compute_kernel_config=self.compute)
 
     def gru(self, gates_in: ttnn.Tensor, steps: int) -> ttnn.Tensor:
