@@ -84,3 +84,24 @@ def test_convert_with_official_layout_checkpoint(shared_data, tmp_path):
     written, rate = soundfile.read(out, dtype="float32")
     assert rate == 22050 and written.shape == expected.shape == (spec_src.shape[-1] * 256,)
     np.testing.assert_allclose(written, expected, atol=1.0 / 32768 + 1e-6)  # 16-bit PCM quantisation
+
+
+def test_wrong_checkpoint_is_refused_naming_keys(shared_data, tmp_path, caplog_loguru):
+    """A MeloTTS checkpoint where the converter's should be: strict loading names the mismatch."""
+    converter_dir = tmp_path / "ckpt" / "converter"
+    converter_dir.mkdir(parents=True)
+    shutil.copy(shared_data / "golden" / "vc_small_tau0" / "config.json", converter_dir / "config.json")
+    shutil.copy(shared_data / "golden" / "tts_small_en" / "checkpoint.pth", converter_dir / "checkpoint.pth")
+    args = ["clone", str(shared_data / "audio" / "hello_world.wav"), "--checkpoint-dir", str(tmp_path / "ckpt"), "--backend", "reference"]
+    assert cli.main(args) == 2
+    assert "unexpected keys" in caplog_loguru.text and "enc_p." in caplog_loguru.text
+
+
+def test_corrupt_checkpoint_is_a_clear_error(shared_data, tmp_path, caplog_loguru):
+    converter_dir = tmp_path / "ckpt" / "converter"
+    converter_dir.mkdir(parents=True)
+    shutil.copy(shared_data / "openvoice_v2" / "config.json", converter_dir / "config.json")
+    (converter_dir / "checkpoint.pth").write_bytes(b"truncated download" * 10)
+    args = ["clone", str(shared_data / "audio" / "hello_world.wav"), "--checkpoint-dir", str(tmp_path / "ckpt"), "--backend", "reference"]
+    assert cli.main(args) == 2
+    assert "not a readable PyTorch checkpoint" in caplog_loguru.text
