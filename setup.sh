@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/create_env.sh
 python=.venv/bin/python
+export TT_LOGGER_LEVEL="${TT_LOGGER_LEVEL:-error}"  # tt-metal's device logs would bury the demo's output
 data="${OPENVOICE_SHARED_DATA:-../shared/data}"
 ckpt="${OPENVOICE_CHECKPOINT_DIR:-checkpoints_v2}"
 backend="${OPENVOICE_BACKEND:-auto}"

@@ -1,4 +1,4 @@
-"""In CI only device/checkpoint skips are allowed; any other skip fails the run (conftest.py)."""
+"""In CI only device/mock/checkpoint skips are allowed; any other skip fails the run (conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from tests.shared_data import ENV_VAR, REPO_ROOT, require_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,16 +21,35 @@ def test_device_skip():
     pytest.skip("no Tenstorrent device")
 def test_checkpoint_skip():
     pytest.skip("official checkpoint not found: checkpoints_v2/converter/checkpoint.pth")
+def test_mock_only_skip():
+    pytest.skip("only on the mock device: shadow execution")
+def test_chip_count_skip():
+    pytest.skip("needs a Tenstorrent device with 2 chips (the mock n150 board has 1)")
+@pytest.mark.xfail(reason="known bug", strict=True)
+def test_marked_xfail():
+    assert False
+def test_imperative_xfail():
+    pytest.xfail("not implemented yet")
 '''
 
+MODULE_SKIPS = {
+    "test_module_skip_disallowed.py": 'import pytest\npytest.skip("optional dependency missing", allow_module_level=True)\n'
+    "def test_never_runs():\n    pass\n",
+    "test_module_skip_allowed.py": 'import pytest\npytest.skip("no Tenstorrent device", allow_module_level=True)\n'
+    "def test_never_runs():\n    pass\n",
+    "test_module_importorskip.py": 'import pytest\npytest.importorskip("a_module_that_does_not_exist_4711")\n'
+    "def test_never_runs():\n    pass\n",
+}
 
-def _run(tmp_path: Path, ci: str) -> str:
-    test_file = tmp_path / "test_sample_skips.py"
-    test_file.write_text(SAMPLE)
+
+def _run(tmp_path: Path, ci: str, files: dict[str, str] | None = None) -> str:
+    for name, text in (files or {"test_sample_skips.py": SAMPLE}).items():
+        (tmp_path / name).write_text(text)
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(ROOT)}
     # The repository's conftest.py is loaded as a plugin so the sample can live outside the tree.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "conftest", "-p", "no:cacheprovider", "--rootdir", str(tmp_path)],
+        [sys.executable, "-m", "pytest", str(tmp_path), "-q", "-rA", "-p", "conftest", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     return result.stdout
@@ -34,9 +57,42 @@ def _run(tmp_path: Path, ci: str) -> str:
 
 def test_other_skips_fail_in_ci(tmp_path):
     out = _run(tmp_path, "true")
-    assert "1 failed, 2 skipped" in out, out
+    assert "1 failed, 4 skipped, 2 xfailed" in out, out
     assert "test_data_skip" in out and "skipped in CI" in out
 
 
 def test_skips_are_skips_outside_ci(tmp_path):
-    assert "3 skipped" in _run(tmp_path, "")
+    out = _run(tmp_path, "")
+    assert "5 skipped, 2 xfailed" in out, out
+
+
+def test_module_level_skips_fail_in_ci(tmp_path):
+    out = _run(tmp_path, "true", MODULE_SKIPS)
+    assert "2 errors" in out and "1 skipped" in out, out
+    assert "skipped at collection in CI" in out and "optional dependency missing" in out, out
+    assert "a_module_that_does_not_exist_4711" in out, out
+    assert "Interrupted" in out, out
+
+
+def test_module_level_skips_are_skips_outside_ci(tmp_path):
+    out = _run(tmp_path, "", MODULE_SKIPS)
+    assert "3 skipped" in out and "error" not in out, out
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_missing_shared_data_fails_not_skips(monkeypatch, tmp_path, ci):
+    """Outside CI too: "shared test data not found" is not an allowed skip reason."""
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent"))
+    with pytest.raises(pytest.fail.Exception, match="shared test data not found: set OPENVOICE_SHARED_DATA"):
+        require_shared_data()
+    monkeypatch.delenv(ENV_VAR)
+    with pytest.raises(pytest.fail.Exception, match="shared test data not found"):
+        require_shared_data()
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert require_shared_data() == tmp_path
+
+
+def test_repo_root():
+    assert REPO_ROOT == ROOT
+    assert (REPO_ROOT / "conftest.py").is_file() and (REPO_ROOT / "run_tests.sh").is_file()

@@ -111,7 +111,9 @@ def _as_stored(tensor: torch.Tensor | None, conv_config: Any) -> torch.Tensor | 
     return round_to_dtype(tensor.float(), dtype)
 
 
-def _conv_result(output: torch.Tensor, dims: Any, weight: torch.Tensor, bias: torch.Tensor | None, kwargs: dict):
+def _conv_result(
+    output: torch.Tensor, dims: Any, weight: torch.Tensor, bias: torch.Tensor | None, kwargs: dict[str, Any]
+) -> torch.Tensor | tuple[Any, ...]:
     """Package a conv golden output like the op: output[, dims][, (weight, bias)]."""
     result: list[Any] = [output]
     if kwargs.get("return_output_dim", False):
@@ -147,7 +149,7 @@ def conv1d(
     bias_tensor: torch.Tensor | None = None,
     conv_config: Any = None,
     **kwargs: Any,
-):
+) -> torch.Tensor | tuple[Any, ...]:
     """Device layout: input [1,1,N*L,C] (or [N,L,C] / [N,1,L,C]); output [1,1,N*L_out,C_out]."""
     x = input_tensor.float().reshape(batch_size, input_length, -1)[:, :, :in_channels].permute(0, 2, 1)
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
@@ -182,7 +184,7 @@ def conv2d(
     bias_tensor: torch.Tensor | None = None,
     conv_config: Any = None,
     **kwargs: Any,
-):
+) -> torch.Tensor | tuple[Any, ...]:
     """Device layout: input [1,1,N*H*W,C] or [N,H,W,C], OIHW weight; output [1,1,N*H_out*W_out,C_out]."""
     x = input_tensor.float().reshape(batch_size, input_height, input_width, -1)[..., :in_channels]
     x = x.permute(0, 3, 1, 2)
@@ -216,7 +218,7 @@ def conv_transpose2d(
     conv_config: Any = None,
     mirror_kernel: bool = True,
     **kwargs: Any,
-):
+) -> torch.Tensor | tuple[Any, ...]:
     """IOHW weight (PyTorch ConvTranspose2d). ``mirror_kernel=False`` means the caller passed the kernel
     already flipped in H and W (tt-metal's own test does exactly that), so we flip it back."""
     x = input_tensor.float().reshape(batch_size, input_height, input_width, -1)[..., :in_channels]
@@ -243,7 +245,7 @@ def conv_transpose2d(
     return _conv_result(_flatten_nhwc(out), (out.shape[2], out.shape[3]), weight_tensor, bias_tensor, kwargs)
 
 
-def _first_tensor_argument(name: str, args: tuple, kwargs: dict) -> torch.Tensor:
+def _first_tensor_argument(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
     return kwargs[name] if name in kwargs else args[0]
 
 

@@ -15,7 +15,12 @@ the kernels, math fidelity); goldens compute in float32.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
+
+if TYPE_CHECKING:
+    import ttnn
 
 _INTEGER_DTYPES = ("UINT8", "UINT16", "UINT32", "INT8", "INT32")
 
@@ -44,7 +49,7 @@ def block_float_round(value: torch.Tensor, magnitude_bits: int = 7) -> torch.Ten
     return rounded.reshape(rows.shape[0], -1)[:, : shape[-1]].reshape(shape)
 
 
-def round_to_dtype(value: torch.Tensor, dtype) -> torch.Tensor:
+def round_to_dtype(value: torch.Tensor, dtype: ttnn.DataType | None) -> torch.Tensor:
     """The host value a tensor of ttnn `dtype` holds for `value` (float32 or int64)."""
     import ttnn
 
@@ -65,3 +70,12 @@ def round_to_dtype(value: torch.Tensor, dtype) -> torch.Tensor:
     if dtype.name in _INTEGER_DTYPES:
         return torch.round(value.double()).long() if value.is_floating_point() else value.long()
     raise NotImplementedError(f"shadow execution: no host rounding rule for dtype {dtype}")
+
+
+def bf16(value: torch.Tensor) -> torch.Tensor:
+    """`value` as a bfloat16 device tensor stores it (round to nearest even), as float32.
+
+    The torch-side counterpart of uploading with ``dtype=ttnn.bfloat16``; same rule as
+    ``round_to_dtype(value, ttnn.bfloat16)`` without importing ttnn.
+    """
+    return torch.as_tensor(value).float().to(torch.bfloat16).float()

@@ -301,6 +301,7 @@ class ShadowExecution:
             source = kwargs["preprocess"](source)
         value = round_to_dtype(torch.as_tensor(source).detach(), output.dtype)
         if tuple(value.shape) != tuple(output.shape) and value.numel() == math.prod(output.shape):
+            open('/tmp/reshape_probe.txt','a').write(f"FROM {tuple(value.shape)} -> {tuple(output.shape)} {__import__('os').environ.get('PYTEST_CURRENT_TEST')}\n")
             value = value.reshape(tuple(output.shape))
         self._set(output, _split_for_mesh(value, output))
 
@@ -311,6 +312,8 @@ class ShadowExecution:
         if composed.numel() != output.numel():
             shapes = f"{tuple(composed.shape)} != output shape {tuple(output.shape)}"
             raise ShadowError(f"{name}: shadow value shape {shapes}")
+        if tuple(composed.shape) != tuple(output.shape):
+            open('/tmp/reshape_probe.txt','a').write(f"TO {name} {tuple(composed.shape)} -> {tuple(output.shape)} {__import__('os').environ.get('PYTEST_CURRENT_TEST')}\n")
         output.copy_(composed.reshape(output.shape))
 
     # ------------------------------------------------- non-operation wrappers

@@ -13,14 +13,10 @@ import torch
 import torch.nn.functional as F
 
 import ttnn
-from tests.mock_device.rounding import block_float_round, round_to_dtype
+from tests.mock_device.rounding import bf16, block_float_round, round_to_dtype
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 CONV_PARAMS = [{"l1_small_size": 16384}]
-
-
-def _bf16(x: torch.Tensor) -> torch.Tensor:
-    return x.bfloat16().float()
 
 
 def _check(device, expected: torch.Tensor, actual: torch.Tensor, mock: float = 0.9999, real: float = 0.99) -> None:
@@ -43,7 +39,7 @@ def test_conv1d(device, batch, c_in, c_out, length, kernel, stride, padding, dil
     w = torch.randn(c_out, c_in // groups, kernel) / (c_in * kernel) ** 0.5
     b = torch.randn(c_out) if bias else None
     pads = (padding, padding) if isinstance(padding, int) else padding
-    expected = F.conv1d(F.pad(_bf16(x), pads), w, b, stride=stride, dilation=dilation, groups=groups)
+    expected = F.conv1d(F.pad(bf16(x), pads), w, b, stride=stride, dilation=dilation, groups=groups)
     x_flat = x.permute(0, 2, 1).reshape(1, 1, batch * length, c_in)  # device layout [1, 1, N*L, C]
 
     out, out_length, (w_dev, b_dev) = ttnn.conv1d(
@@ -72,7 +68,7 @@ def test_conv1d(device, batch, c_in, c_out, length, kernel, stride, padding, dil
 @pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
 def test_conv1d_fused_activation_and_3d_input(device):
     x, w = torch.randn(1, 32, 40), torch.randn(32, 32, 3) / 10
-    expected = F.relu(F.conv1d(_bf16(x), w, padding=1))
+    expected = F.relu(F.conv1d(bf16(x), w, padding=1))
     out = ttnn.conv1d(
         input_tensor=ttnn.from_torch(x.permute(0, 2, 1), ttnn.bfloat16, device=device),  # [N, L, C]
         weight_tensor=ttnn.from_torch(w, ttnn.float32), device=device, in_channels=32, out_channels=32,
@@ -86,7 +82,7 @@ def test_conv_weights_are_rounded_to_weights_dtype(device):
     """The device stores conv weights in conv_config.weights_dtype from the first call on, so a cold
     call with float32 host weights must give what the warm call with prepared weights gives."""
     x, w, b = torch.randn(1, 32, 40), torch.randn(32, 32, 3) / 10, torch.randn(32)
-    expected = F.conv1d(_bf16(x), _bf16(w), _bf16(b), padding=1)
+    expected = F.conv1d(bf16(x), bf16(w), bf16(b), padding=1)
     out = ttnn.conv1d(
         input_tensor=ttnn.from_torch(x.permute(0, 2, 1), ttnn.bfloat16, device=device),
         weight_tensor=ttnn.from_torch(w, ttnn.float32), bias_tensor=ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32),
@@ -104,7 +100,7 @@ def test_conv2d(device, prepare):
     n, c_in, c_out, h, w_ = 1, 16, 32, 12, 10
     x, w = torch.randn(n, c_in, h, w_), torch.randn(c_out, c_in, 3, 3) / 12
     b = torch.randn(c_out)
-    expected = F.conv2d(_bf16(x), w, b, stride=(2, 1), padding=(1, 1))
+    expected = F.conv2d(bf16(x), w, b, stride=(2, 1), padding=(1, 1))
     conv_args = dict(
         in_channels=c_in, out_channels=c_out, batch_size=n, input_height=h, input_width=w_,
         kernel_size=(3, 3), stride=(2, 1), padding=(1, 1), dilation=(1, 1), groups=1, device=device,
@@ -134,7 +130,7 @@ def test_conv_transpose2d_as_conv_transpose1d(device, mirror_kernel):
     """HiFi-GAN upsampling: ConvTranspose1d as a height-1 conv_transpose2d."""
     c_in, c_out, length, kernel, stride, padding = 64, 32, 20, 16, 8, 4
     x, w, b = torch.randn(1, c_in, length), torch.randn(c_in, c_out, kernel) / 30, torch.randn(c_out)
-    expected = F.conv_transpose1d(_bf16(x), w, b, stride=stride, padding=padding)
+    expected = F.conv_transpose1d(bf16(x), w, b, stride=stride, padding=padding)
     weight = w.unsqueeze(2)  # IOHW with H = 1
     if not mirror_kernel:  # the caller passes the kernel already flipped (as tt-metal's own test does)
         weight = torch.flip(weight, [2, 3])
@@ -183,7 +179,7 @@ def _nearest_2x(t):
 
 
 # name: (ttnn call on device d, torch reference). Inputs are bf16-rounded like the upload.
-x, y, pos, w = (lambda: _bf16(X)), (lambda: _bf16(Y)), (lambda: _bf16(POS)), (lambda: _bf16(W))
+x, y, pos, w = (lambda: bf16(X)), (lambda: bf16(Y)), (lambda: bf16(POS)), (lambda: bf16(W))
 TTNN_GOLDEN_CASES = {
     "sub": (lambda d: ttnn.sub(_up(d, X), _up(d, Y), memory_config=L1), lambda: x() - y()),
     "sub_scalar": (lambda d: ttnn.sub(_up(d, X), 2.0), lambda: x() - 2),
@@ -195,8 +191,8 @@ TTNN_GOLDEN_CASES = {
     "abs": (lambda d: ttnn.abs(_up(d, X)), lambda: x().abs()),
     "neg": (lambda d: ttnn.neg(_up(d, X)), lambda: -x()),
     "reciprocal": (lambda d: ttnn.reciprocal(_up(d, POS)), lambda: 1 / pos()),
-    "floor": (lambda d: ttnn.floor(_up(d, 3 * X)), lambda: torch.floor(_bf16(3 * X))),
-    "ceil": (lambda d: ttnn.ceil(_up(d, 3 * X)), lambda: torch.ceil(_bf16(3 * X))),
+    "floor": (lambda d: ttnn.floor(_up(d, 3 * X)), lambda: torch.floor(bf16(3 * X))),
+    "ceil": (lambda d: ttnn.ceil(_up(d, 3 * X)), lambda: torch.ceil(bf16(3 * X))),
     "gt": (lambda d: ttnn.gt(_up(d, X), _up(d, Y)), lambda: (x() > y()).float()),
     "lt_scalar": (lambda d: ttnn.lt(_up(d, X), 0.0), lambda: (x() < 0).float()),
     "ge": (lambda d: ttnn.ge(_up(d, X), 0.5), lambda: (x() >= 0.5).float()),
@@ -253,7 +249,7 @@ TTNN_GOLDEN_CASES = {
             X, ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=d, memory_config=ttnn.DRAM_MEMORY_CONFIG,
             preprocess=lambda t: 2 * t,
         ),
-        lambda: _bf16(2 * X),
+        lambda: bf16(2 * X),
     ),
     "to_device_from_device": (lambda d: ttnn.from_device(ttnn.to_device(ttnn.from_torch(X, ttnn.bfloat16), d)), x),
     "sharding": (lambda d: ttnn.sharded_to_interleaved(_sharded(d), ttnn.DRAM_MEMORY_CONFIG), x),
@@ -269,7 +265,7 @@ TTNN_GOLDEN_CASES = {
     ),
     "layer_norm": (
         lambda d: ttnn.layer_norm(_up(d, X), weight=_up(d, 1 + Y[0, 0, :1]), bias=_up(d, Y[0, 0, 1:2]), epsilon=1e-5),
-        lambda: F.layer_norm(x(), (96,), _bf16(1 + Y[0, 0, 0]), _bf16(Y[0, 0, 1]), 1e-5),
+        lambda: F.layer_norm(x(), (96,), bf16(1 + Y[0, 0, 0]), bf16(Y[0, 0, 1]), 1e-5),
     ),
     "softmax": (lambda d: ttnn.softmax(_up(d, X), dim=-1), lambda: torch.softmax(x(), -1)),
     "split": (lambda d: ttnn.split(_up(d, X), 32, dim=-1)[1], lambda: x()[..., 32:64]),
@@ -292,7 +288,7 @@ def test_embedding(device):
         ttnn.from_torch(ids.to(torch.int32), dtype=ttnn.uint32, device=device),
         ttnn.from_torch(table, dtype=ttnn.bfloat16, device=device),
     )
-    _check(device, F.embedding(ids, _bf16(table)), ttnn.to_torch(out))
+    _check(device, F.embedding(ids, bf16(table)), ttnn.to_torch(out))
 
 
 def test_deallocate(device):
@@ -316,7 +312,7 @@ def test_bfloat8_b_rounding_matches_ttnn_host_packing(device_is_mock):
 
 def test_round_to_dtype():
     x = torch.randn(4, 33)
-    assert torch.equal(round_to_dtype(x, ttnn.bfloat16), _bf16(x))
+    assert torch.equal(round_to_dtype(x, ttnn.bfloat16), bf16(x))
     assert torch.equal(round_to_dtype(x, ttnn.float32), x)
     assert round_to_dtype(torch.tensor([1.6, -2.4]), ttnn.uint32).tolist() == [2, -2]
 

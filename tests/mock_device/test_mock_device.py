@@ -14,14 +14,11 @@ import ttnn
 from tests.mock_device import device as device_module
 from tests.mock_device import pytest_plugin
 from tests.mock_device.graph_report import assert_no_host_round_trip, capture
+from tests.mock_device.rounding import bf16
 from tests.mock_device.shadow import ShadowError, active
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 L, C = 96, 64  # sequence length and channels of the small program
-
-
-def _bf16(x: torch.Tensor) -> torch.Tensor:
-    return x.bfloat16().float()
 
 
 def _params(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -39,7 +36,7 @@ def _params(seed: int = 0) -> dict[str, torch.Tensor]:
 
 def _torch_program(p: dict[str, torch.Tensor]) -> torch.Tensor:
     """WaveNet-style gated conv, linear, layer norm, self-attention, residual concat; output [1, 2C, L]."""
-    x = _bf16(p["x"])
+    x = bf16(p["x"])
     h = F.conv1d(x, p["conv_w"], p["conv_b"], padding=1).permute(0, 2, 1)  # [1, L, 2C]
     gated = torch.tanh(h[..., :C]) * torch.sigmoid(h[..., C:])
     z = F.leaky_relu(gated, 0.1) @ p["lin_w"].T + p["lin_b"]
@@ -129,9 +126,9 @@ def test_mesh_device_is_1x2(mesh_device):
     )
     assert tuple(sharded.shape) == (1, 1, 32, 32)  # per-device shape
     doubled = ttnn.to_torch(ttnn.add(replicated, replicated), mesh_composer=ttnn.ConcatMeshToTensor(mesh_device, dim=0))
-    assert_with_pcc(torch.cat([2 * _bf16(x)] * 2, dim=0), doubled.float(), pcc=0.9999)
+    assert_with_pcc(torch.cat([2 * bf16(x)] * 2, dim=0), doubled.float(), pcc=0.9999)
     exp = ttnn.to_torch(ttnn.exp(sharded), mesh_composer=ttnn.ConcatMeshToTensor(mesh_device, dim=-1))
-    assert_with_pcc(torch.exp(_bf16(x)), exp.float(), pcc=pcc_for(mesh_device, mock=0.9999, real=0.999))
+    assert_with_pcc(torch.exp(bf16(x)), exp.float(), pcc=pcc_for(mesh_device, mock=0.9999, real=0.999))
 
 
 def _forward(x: ttnn.Tensor, w: ttnn.Tensor) -> ttnn.Tensor:
@@ -183,7 +180,7 @@ def test_shadow_bookkeeping(device, device_is_mock):
     t = ttnn.from_torch(x, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)
     # In-place op, Tensor methods and deallocate keep the shadow consistent.
     ttnn.add_(t, t)
-    assert torch.equal(ttnn.to_torch(t).float(), _bf16(2 * _bf16(x)))
+    assert torch.equal(ttnn.to_torch(t).float(), bf16(2 * bf16(x)))
     assert torch.equal(t.cpu().to_torch().float(), ttnn.to_torch(t).float())
     assert ttnn.to_torch(ttnn.reshape(t, (32, 64))).shape == (32, 64)
     ttnn.deallocate(t)

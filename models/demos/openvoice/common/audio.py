@@ -23,7 +23,8 @@ class AudioError(ValueError):
     """An audio input that cannot be used; the message names the file and the reason."""
 
 
-def _to_mono(audio: np.ndarray, name: str) -> np.ndarray:
+def to_mono(audio: np.ndarray, name: str) -> np.ndarray:
+    """[samples, channels] -> [samples] by channel mean (as librosa.load); 1-D passes through."""
     if audio.ndim == 2:
         if audio.shape[1] > 1:
             logger.info(f"{name}: {audio.shape[1]} channels, averaged to mono (as librosa.load does)")
@@ -38,13 +39,19 @@ def load_audio(path: str | Path, sampling_rate: int, max_seconds: float = MAX_SE
     Clipping is kept (it is the signal the user gave) but logged as a warning.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, not an audio file")
     if not path.is_file():
         raise AudioError(f"{path}: file not found")
     try:
+        # Header first: an over-long file is refused before it is decoded into memory.
+        info = soundfile.info(path)
+        if info.samplerate > 0 and info.frames / info.samplerate > max_seconds:
+            raise AudioError(f"{path}: {info.frames / info.samplerate:.0f} s is longer than the {max_seconds:.0f} s limit; split the file")
         audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
         raise AudioError(f"{path}: cannot decode audio ({error})") from error
-    audio = _to_mono(audio, str(path))
+    audio = to_mono(audio, str(path))
     return prepare_waveform(audio, rate, sampling_rate, name=str(path), max_seconds=max_seconds)
 
 
@@ -79,7 +86,9 @@ def prepare_waveform(
 
 def check_not_silent(audio: np.ndarray, name: str) -> None:
     """Refuse a clip with no signal: its speaker embedding would be meaningless."""
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    # DC removed first: a constant offset (a bad ADC, a stuck sample) carries no voice either.
+    centred = audio.astype(np.float64) - float(np.mean(audio, dtype=np.float64))
+    rms = float(np.sqrt(np.mean(np.square(centred))))
     if rms < SILENCE_RMS:
         raise AudioError(f"{name}: the clip is silent (RMS {rms:.1e}); a voice cannot be cloned from it")
 
@@ -87,6 +96,8 @@ def check_not_silent(audio: np.ndarray, name: str) -> None:
 def write_wav(path: str | Path, audio: np.ndarray, sampling_rate: int) -> Path:
     """Write mono float audio as 16-bit PCM wav, creating the folder."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; give a file name such as cloned.wav")
     path.parent.mkdir(parents=True, exist_ok=True)
     soundfile.write(path, np.asarray(audio, dtype=np.float32), sampling_rate, subtype="PCM_16")
     return path

@@ -80,13 +80,14 @@ def release_model(config: Path | None, checkpoint: Path | None, seed: int = 0) -
     return ToneColorConverter.from_config(cfg).eval()
 
 
-def _dram_slices(report) -> int:
+def dram_slices(report) -> int:
+    """Number of DRAM width slices the captured convs ran in (one PaddedSlice per slice; 0 = unsliced)."""
     return sum(1 for name in report.calltrace if name == "PaddedSliceDeviceOperation")
 
 
 def _figures(name: str, report) -> StageFigures:
     return StageFigures(
-        name, len(report.operations), report.num_host_transfers, report.peak_l1_bytes, _dram_slices(report)
+        name, len(report.operations), report.num_host_transfers, report.peak_l1_bytes, dram_slices(report)
     )
 
 

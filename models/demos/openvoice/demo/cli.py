@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.audio import AudioError, write_wav
+from models.demos.openvoice.common.audio import write_wav
 from models.demos.openvoice.common.checkpoint import CheckpointError, read_state_dict
-from models.demos.openvoice.common.config import ConfigError, OpenVoiceConfig, load_config
+from models.demos.openvoice.common.config import OpenVoiceConfig, load_config
 from models.demos.openvoice.demo.pipeline import (
     Backend,
     ReferenceBackend,
@@ -36,7 +36,7 @@ from models.demos.openvoice.demo.pipeline import (
     VoiceCloner,
     model_fingerprint,
 )
-from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
+from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 
 DOWNLOAD_HINT = "python -m models.demos.openvoice.common.download --checkpoint-dir {dir}"
@@ -86,13 +86,15 @@ def build_cloner(args: argparse.Namespace, need_converter: bool) -> VoiceCloner:
     return VoiceCloner(config, backend, cache)
 
 
-def make_backend(args: argparse.Namespace, config: OpenVoiceConfig, ref_enc, converter) -> Backend:
-    """`auto`: TTNN when a real Tenstorrent device is present, else the reference."""
+def make_backend(
+    args: argparse.Namespace, config: OpenVoiceConfig, ref_enc: ReferenceEncoder, converter: ToneColorConverter | None
+) -> Backend:
+    """`auto`: TTNN when a device is selected (`--device-mode real|mock`) or a card is present, else the reference."""
     backend = args.backend
     if backend == "auto":
         from tests.mock_device import real_device_present
 
-        backend = "ttnn" if real_device_present() else "reference"
+        backend = "ttnn" if args.device_mode in ("real", "mock") or real_device_present() else "reference"
     if backend == "reference":
         return ReferenceBackend(config, ref_enc, converter)
     from models.demos.openvoice.tt.backend import TtnnBackend
@@ -111,6 +113,8 @@ def cmd_clone(args: argparse.Namespace) -> int:
     print(f"speaker embedding: shape {tuple(se.shape)}, norm {se.norm():.4f}")
     print(f"clone: {timing.seconds * 1000:.1f} ms for {timing.audio_seconds:.2f} s of reference audio (RTF {timing.rtf:.4f}, backend {cloner.backend.name}){_timing_note(cloner.backend.name)}")
     if args.out:
+        if Path(args.out).is_dir():
+            raise IsADirectoryError(f"--out {args.out} is a directory; give a file name such as target_se.pt")
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         torch.save(se, args.out)
         print(f"wrote {args.out}")
@@ -118,7 +122,11 @@ def cmd_clone(args: argparse.Namespace) -> int:
 
 
 def _load_se(path: str) -> torch.Tensor:
-    se = torch.load(path, map_location="cpu", weights_only=True)
+    """A saved speaker embedding; its width is checked against the model by `VoiceCloner.convert`."""
+    try:
+        se = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a missing, foreign or corrupt file
+        raise CheckpointError(f"{path}: not a saved speaker embedding ({type(error).__name__}: {error})") from error
     if not isinstance(se, torch.Tensor) or se.dim() != 3 or se.shape[0] != 1 or se.shape[2] != 1:
         raise CheckpointError(f"{path}: expected a speaker embedding tensor [1, gin, 1]")
     return se.float()
@@ -166,13 +174,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (MissingCheckpoint, AudioError, CheckpointError, ConfigError, FileNotFoundError) as error:
+    except (MissingCheckpoint, ValueError, OSError) as error:  # AudioError, CheckpointError, ConfigError are ValueErrors
         logger.error(str(error))
         return 2
+    except RuntimeError as error:
+        from tests.mock_device import MockOnRealHardwareError, NoDeviceError
+
+        if isinstance(error, (NoDeviceError, MockOnRealHardwareError)):
+            logger.error(f"device: {error}")
+            return 2
+        raise
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """Console entry point (`openvoice ...` once the project is installed)."""
     if "LOGURU_LEVEL" not in os.environ:
         logger.remove()  # loguru's default handler prints DEBUG; a CLI user wants INFO
         logger.add(sys.stderr, level="INFO")
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -8,6 +8,7 @@ the uploaded waveform to the embedding / converted audio runs in the selected ba
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.audio import AudioError, check_not_silent, load_audio
+from models.demos.openvoice.common.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
 from models.demos.openvoice.common.config import OpenVoiceConfig
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.spectrogram import spectrogram, spectrogram_lengths
@@ -93,9 +94,15 @@ class SpeakerEmbeddingCache:
 
     def get(self, key: str) -> torch.Tensor | None:
         value = self._memory.get(key)
-        if value is None and self.directory is not None and (self.directory / f"{key}.pt").is_file():
-            value = torch.load(self.directory / f"{key}.pt", map_location="cpu", weights_only=True)
-            self._memory[key] = value
+        path = self.directory / f"{key}.pt" if self.directory is not None else None
+        if value is None and path is not None and path.is_file():
+            try:
+                loaded = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as error:  # a truncated or foreign file: recompute, do not trust it
+                logger.warning(f"ignoring unreadable cached embedding {path}: {error}")
+                loaded = None
+            if isinstance(loaded, torch.Tensor) and loaded.dim() == 3 and bool(torch.isfinite(loaded).all()):
+                value = self._memory[key] = loaded
         if value is not None:
             self.hits += 1
         return value
@@ -104,7 +111,9 @@ class SpeakerEmbeddingCache:
         self._memory[key] = value
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            torch.save(value, self.directory / f"{key}.pt")
+            partial = self.directory / f"{key}.pt.partial"
+            torch.save(value, partial)
+            os.replace(partial, self.directory / f"{key}.pt")  # readers never see half a file
 
 
 def model_fingerprint(state_dict: dict[str, torch.Tensor]) -> str:
@@ -136,43 +145,64 @@ class Timing:
         return self.seconds / self.audio_seconds if self.audio_seconds else float("nan")
 
 
+Clip = str | Path | np.ndarray | tuple[np.ndarray, int]  # path, waveform at the model's rate, or (waveform, rate)
+
+
 class VoiceCloner:
     """Upstream `ToneColorConverter.extract_se` / `convert`, with validated inputs and a cache.
 
     Safe to share between threads: decoding and validation run concurrently, while the
     backend (one device, one command queue) and the cache are used by one caller at a time.
+    `last_timing` is per thread.
     """
 
     def __init__(self, config: OpenVoiceConfig, backend: Backend, cache: SpeakerEmbeddingCache) -> None:
         self.config = config
         self.backend = backend
         self.cache = cache
-        self.last_timing = Timing()
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     @property
     def sampling_rate(self) -> int:
         return self.config.data.sampling_rate
 
-    def _reference_waveforms(self, clips: Sequence[str | Path | np.ndarray]) -> list[np.ndarray]:
+    @property
+    def last_timing(self) -> Timing:
+        """Timing of this thread's last `extract_se` / `convert`."""
+        return getattr(self._local, "timing", Timing())
+
+    def _waveform(self, clip: Clip, name: str) -> np.ndarray:
+        """Any clip form -> validated mono float32 at the model's rate (arrays get the file checks too)."""
+        if isinstance(clip, (str, Path)):
+            return load_audio(clip, self.sampling_rate)
+        audio, rate = clip if isinstance(clip, tuple) else (clip, self.sampling_rate)
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim == 2:
+            audio = to_mono(audio, name)
+        return prepare_waveform(audio, rate, self.sampling_rate, name=name)
+
+    def _reference_waveforms(self, clips: Sequence[Clip]) -> list[np.ndarray]:
         if not clips:
             raise AudioError("extract_se needs at least one reference clip")
         waveforms = []
         for index, clip in enumerate(clips):
-            if isinstance(clip, np.ndarray):
-                name, audio = f"clip {index}", clip.astype(np.float32)
-            else:
-                name, audio = str(clip), load_audio(clip, self.sampling_rate)
+            name = str(clip) if isinstance(clip, (str, Path)) else f"clip {index}"
+            audio = self._waveform(clip, name)
             if audio.size < MIN_REFERENCE_SECONDS * self.sampling_rate:
                 raise AudioError(f"{name}: {audio.size / self.sampling_rate:.2f} s is too short; give at least {MIN_REFERENCE_SECONDS} s of speech")
             check_not_silent(audio, name)
             waveforms.extend(split_segments(audio, self.sampling_rate))
         return waveforms
 
-    def extract_se(self, clips: Sequence[str | Path | np.ndarray]) -> torch.Tensor:
-        """Speaker embedding [1, gin, 1] of one or more reference clips (paths or 22.05 kHz arrays), averaged."""
+    def extract_se(self, clips: Sequence[Clip]) -> torch.Tensor:
+        """Speaker embedding [1, gin, 1] of one or more reference clips, averaged.
+
+        Each clip is a path, a waveform at the model's rate, or a (waveform, rate) pair.
+        """
         waveforms = self._reference_waveforms(clips)
-        key = self.cache.key(self.backend.name, waveforms)
+        # The data config is part of the key: another STFT gives other embeddings.
+        key = self.cache.key(f"{self.backend.name}|{self.config.data}", waveforms)
         with self._lock:
             start = time.perf_counter()
             se = self.cache.get(key)
@@ -181,16 +211,32 @@ class VoiceCloner:
                 self.cache.put(key, se)
             else:
                 logger.info("speaker embedding taken from the cache")
-            audio_seconds = sum(w.size for w in waveforms) / self.sampling_rate
-            self.last_timing = Timing(time.perf_counter() - start, audio_seconds)
+            elapsed = time.perf_counter() - start
+        self._local.timing = Timing(elapsed, sum(w.size for w in waveforms) / self.sampling_rate)
         return se
 
-    def convert(self, source: str | Path | np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float = 0.3) -> np.ndarray:
-        """Re-voice `source` (path or 22.05 kHz array) from speaker `g_src` to `g_tgt` [1, gin, 1]."""
-        audio = source if isinstance(source, np.ndarray) else load_audio(source, self.sampling_rate)
-        spectrogram_lengths([audio.size], self.config.data.filter_length, self.config.data.hop_length)  # too-short check
+    def _check_embedding(self, se: torch.Tensor, name: str) -> None:
+        gin = self.config.model.gin_channels
+        if not isinstance(se, torch.Tensor) or tuple(se.shape) != (1, gin, 1) or not bool(torch.isfinite(se).all()):
+            shape = tuple(se.shape) if isinstance(se, torch.Tensor) else type(se).__name__
+            raise ValueError(f"{name}: expected a finite speaker embedding of shape (1, {gin}, 1), got {shape}")
+
+    def convert(self, source: Clip, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float = 0.3) -> np.ndarray:
+        """Re-voice `source` (path, waveform at the model's rate, or (waveform, rate)) from speaker
+        `g_src` to `g_tgt` [1, gin, 1]; `tau` (>= 0) scales the posterior noise."""
+        if not np.isfinite(tau) or tau < 0:
+            raise ValueError(f"tau must be a finite number >= 0, got {tau}")
+        self._check_embedding(g_src, "source embedding")
+        self._check_embedding(g_tgt, "target embedding")
+        name = str(source) if isinstance(source, (str, Path)) else "source"
+        audio = self._waveform(source, name)
+        try:
+            spectrogram_lengths([audio.size], self.config.data.filter_length, self.config.data.hop_length)
+        except ValueError as error:
+            raise AudioError(f"{name}: too short to convert ({error})") from error
         with self._lock:
             start = time.perf_counter()
             out = self.backend.voice_conversion(audio, g_src, g_tgt, tau)
-            self.last_timing = Timing(time.perf_counter() - start, audio.size / self.sampling_rate)
+            elapsed = time.perf_counter() - start
+        self._local.timing = Timing(elapsed, audio.size / self.sampling_rate)
         return out

@@ -86,4 +86,6 @@ def test_too_long_is_refused():
 def test_silence_is_refused_for_cloning():
     with pytest.raises(AudioError, match="silent"):
         check_not_silent(np.zeros(RATE, dtype=np.float32), "silence")
-    check_not_silent(np.full(RATE, 0.01, dtype=np.float32), "quiet but present")
+    check_not_silent(0.01 * np.sin(np.linspace(0, 2000, RATE)).astype(np.float32), "quiet but present")
+    with pytest.raises(AudioError, match="silent"):  # a DC offset carries no voice
+        check_not_silent(np.full(RATE, 0.3, dtype=np.float32), "offset")

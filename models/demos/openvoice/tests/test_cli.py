@@ -105,3 +105,33 @@ def test_corrupt_checkpoint_is_a_clear_error(shared_data, tmp_path, caplog_logur
     args = ["clone", str(shared_data / "audio" / "hello_world.wav"), "--checkpoint-dir", str(tmp_path / "ckpt"), "--backend", "reference"]
     assert cli.main(args) == 2
     assert "not a readable PyTorch checkpoint" in caplog_loguru.text
+
+
+@pytest.mark.parametrize(
+    "target_se, message",
+    [("wav", "not a saved speaker embedding"), ("dir", "not a saved speaker embedding"), ("wide", "expected a finite speaker embedding of shape (1, 32, 1)")],
+)
+def test_convert_rejects_bad_target_embeddings(shared_data, tmp_path, caplog_loguru, target_se, message):
+    converter_dir = tmp_path / "ckpt" / "converter"
+    converter_dir.mkdir(parents=True)
+    for name in ("config.json", "checkpoint.pth"):
+        shutil.copy(shared_data / "golden" / "vc_small_tau0" / name, converter_dir / name)
+    path = {"wav": shared_data / "audio" / "hello_world.wav", "dir": tmp_path, "wide": tmp_path / "se.pt"}[target_se]
+    torch.save(torch.randn(1, 256, 1), tmp_path / "se.pt")  # a V2 (gin 256) embedding for a gin-32 model
+    args = ["convert", str(shared_data / "audio" / "hello_world.wav"), "--target-se", str(path),
+            "--checkpoint-dir", str(tmp_path / "ckpt"), "--backend", "reference", "--out", str(tmp_path / "o.wav")]
+    assert cli.main(args) == 2
+    assert message in caplog_loguru.text
+
+
+def test_cli_errors_are_messages_not_tracebacks(shared_data, real_weights, tmp_path, caplog_loguru):
+    tiny = tmp_path / "tiny.wav"
+    soundfile.write(tiny, np.random.default_rng(0).normal(0, 0.1, 2000).astype(np.float32), 8000)
+    base = ["--checkpoint-dir", str(tmp_path)] + real_weights
+    assert cli.main(["clone", str(tiny)] + base) == 2 and "too short" in caplog_loguru.text
+    assert cli.main(["clone", str(tmp_path)] + base) == 2 and "is a directory" in caplog_loguru.text
+    fake_mp3 = tmp_path / "speech.mp3"
+    fake_mp3.write_text("not audio")
+    assert cli.main(["clone", str(fake_mp3)] + base) == 2 and "cannot decode" in caplog_loguru.text
+    clip = str(shared_data / "audio" / "hello_world.wav")
+    assert cli.main(["clone", clip, "--out", str(tmp_path)] + base) == 2  # --out is a directory

@@ -6,6 +6,8 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -17,44 +19,57 @@ from models.demos.openvoice.common.audio import AudioError, load_audio
 from models.demos.openvoice.common.config import load_config
 from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner, model_fingerprint
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.demos.openvoice.tests.real_speech import CONFIG, REF_ENC, clip_halves, clip_path, data_dir, golden_case, reference_encoder
-from models.demos.openvoice.tt.backend import TtnnBackend
+from models.demos.openvoice.tests.helpers import (
+    CONFIG,
+    REF_ENC,
+    audio_pcc,
+    clip_halves,
+    clip_path,
+    device_to_host_transfers,
+    golden_case,
+    module_pcc,
+    reference_encoder,
+)
+from models.demos.openvoice.tt import backend as backend_module
+from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
 from models.demos.openvoice.tt.conv import PREPARED_SHAPES
 from tests.mock_device import assert_no_host_round_trip, capture
-from tests.ttnn.utils_for_testing import assert_with_pcc, pcc_for
+from tests.shared_data import REPO_ROOT, require_shared_data
+from tests.ttnn.utils_for_testing import assert_with_pcc
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-# Embedding PCC: mock = golden numerics on float32 storage (measured > 0.99999; bf16 conv
-# storage gave 0.9986 on counting.wav, hence float32 convs); device = tf32 operands and
-# fp32 accumulation on the card's FPU, not measured here (the project's 0.99).
-MOCK_PCC, DEVICE_PCC = 0.999, 0.99
+# Embedding bars: helpers.module_pcc (mock measured > 0.99999 with float32 convs; bf16 conv
+# storage gave 0.9986 on counting.wav, hence float32 convs).
+DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 
 
 @pytest.fixture
 def backend(device) -> TtnnBackend:
-    return TtnnBackend(load_config(data_dir() / CONFIG), device, reference_encoder())
+    return TtnnBackend(load_config(require_shared_data() / CONFIG), device, reference_encoder())
 
 
 def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.nn.functional.cosine_similarity(a.reshape(1, -1), b.reshape(1, -1)))
 
 
+@DEVICE
 def test_mean_embedding_matches_reference_backend(backend: TtnnBackend, device) -> None:
     waves = [w.numpy() for w in golden_case()["inputs"]["wav_22k"].values()]
     reference = ReferenceBackend(backend.config, reference_encoder()).speaker_embedding(waves)
     actual = backend.speaker_embedding(waves)
     assert actual.shape == reference.shape == (1, 256, 1)
-    assert_with_pcc(reference, actual, pcc=pcc_for(device, mock=MOCK_PCC, real=DEVICE_PCC))
+    assert_with_pcc(reference, actual, pcc=module_pcc(device))
 
 
+@DEVICE
 @pytest.mark.parametrize("clip", ["jfk", "one_two_three", "quick_brown_fox", "counting", "hello_world"])
 def test_every_real_clip_embeds_like_the_reference(backend: TtnnBackend, device, clip: str) -> None:
     """Whole clips as the CLI loads them (resampled from 44.1/16 kHz), one embedding each."""
     waveform = load_audio(clip_path(clip), 22050)
     reference = ReferenceBackend(backend.config, reference_encoder()).speaker_embedding([waveform])
-    assert_with_pcc(reference, backend.speaker_embedding([waveform]), pcc=pcc_for(device, mock=MOCK_PCC, real=DEVICE_PCC))
+    assert_with_pcc(reference, backend.speaker_embedding([waveform]), pcc=module_pcc(device))
 
 
+@DEVICE
 def test_clone_forward_has_no_host_round_trip(backend: TtnnBackend) -> None:
     """Waveform upload -> spectrogram -> encoder -> on-device mean: no transfer until the download."""
     uploaded = [backend.upload(w.numpy()) for w in list(golden_case()["inputs"]["wav_22k"].values())[1:]]
@@ -71,6 +86,7 @@ def _speaker_separation(embeddings: list[torch.Tensor], speakers: list[str]) -> 
     return min(same), max(cross)
 
 
+@DEVICE
 def test_many_reference_lengths_keep_device_memory_bounded(backend: TtnnBackend, device) -> None:
     """A long-lived backend sees a new input shape per reference length: cached conv programs must
     not fill L1_SMALL (their configs live in DRAM) and prepared conv weights stay bounded."""
@@ -85,6 +101,7 @@ def test_many_reference_lengths_keep_device_memory_bounded(backend: TtnnBackend,
     assert all(len(conv.prepared.entries) <= PREPARED_SHAPES for conv in backend.speaker_encoder.encoder.convs)
 
 
+@DEVICE
 def test_same_speaker_halves_are_closer_than_other_speakers(backend: TtnnBackend) -> None:
     """On every clip half: min same-speaker cosine > max cross-speaker cosine, reference and TTNN."""
     halves = clip_halves()
@@ -97,28 +114,31 @@ def test_same_speaker_halves_are_closer_than_other_speakers(backend: TtnnBackend
     assert tt_same > tt_cross
 
 
-def test_cli_clone_on_mock_matches_reference(tmp_path: Path) -> None:
-    """`cli clone --backend ttnn --device-mode mock` in its own process (it opens its own device)."""
+def test_cli_clone_matches_reference(tmp_path: Path, device_is_mock: bool) -> None:
+    """`cli clone --backend ttnn --device-mode <this session's mode>` in its own process (it opens
+    its own device, so this test holds none: a card cannot be opened by two processes)."""
     out = tmp_path / "se.pt"
     clip = clip_path("one_two_three")
     command = [sys.executable, "-m", "models.demos.openvoice.demo.cli", "clone", str(clip), "--out", str(out),
-               "--checkpoint-dir", str(tmp_path / "none"), "--config", str(data_dir() / CONFIG),
-               "--ref-enc", str(data_dir() / REF_ENC), "--backend", "ttnn", "--device-mode", "mock"]  # fmt: skip
+               "--checkpoint-dir", str(tmp_path / "none"), "--config", str(require_shared_data() / CONFIG),
+               "--ref-enc", str(require_shared_data() / REF_ENC), "--backend", "ttnn",
+               "--device-mode", "mock" if device_is_mock else "real"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    assert "backend ttnn-mock" in proc.stdout
-    config = load_config(data_dir() / CONFIG)
+    assert f"backend {'ttnn-mock' if device_is_mock else 'ttnn'})" in proc.stdout
+    config = load_config(require_shared_data() / CONFIG)
     cloner = VoiceCloner(config, ReferenceBackend(config, reference_encoder()), SpeakerEmbeddingCache("test"))
     expected = cloner.extract_se([clip])
     actual = torch.load(out, weights_only=True)
-    assert_with_pcc(expected, actual, pcc=MOCK_PCC)  # the mock only: the subprocess runs with --device-mode mock
+    assert_with_pcc(expected, actual, pcc=module_pcc(device_is_mock))  # the subprocess runs in this session's mode
 
 
 def _cloner(backend: TtnnBackend) -> VoiceCloner:
     return VoiceCloner(backend.config, backend, SpeakerEmbeddingCache(model_fingerprint(reference_encoder().state_dict())))
 
 
+@DEVICE
 @pytest.mark.parametrize(
     "make_clip, message",
     [
@@ -147,6 +167,7 @@ def _write_wav(path: Path, audio: np.ndarray) -> Path:
     return path
 
 
+@DEVICE
 def test_repeated_clone_is_served_from_the_cache(backend: TtnnBackend, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     run = backend.speaker_embedding
@@ -159,10 +180,11 @@ def test_repeated_clone_is_served_from_the_cache(backend: TtnnBackend, monkeypat
     assert torch.equal(first, second)
 
 
+@DEVICE
 def test_convert_on_device_matches_reference(device) -> None:
     """Device spectrogram + TtToneColorConverter through the backend, on the small golden converter
     (the real enc_q/flow/dec are not available) with tau = 0 so both sides are deterministic."""
-    folder = data_dir() / "golden/vc_small_tau0"
+    folder = require_shared_data() / "golden/vc_small_tau0"
     config = load_config(folder / "config.json")
     converter = ToneColorConverter.load(folder / "config.json", folder / "checkpoint.pth")
     waveform = load_audio(clip_path("hello_world"), config.data.sampling_rate)
@@ -171,13 +193,14 @@ def test_convert_on_device_matches_reference(device) -> None:
     actual = TtnnBackend(config, device, converter.ref_enc, converter).voice_conversion(waveform, g_src, g_tgt, tau=0.0)
     assert actual.shape == expected.shape == (waveform.size // 256 * 256,)
     # Mock: measured 0.99994 (bf16 storage through the converter). Device: the converter's own
-    # end-to-end audio bar (tt/tone_color_converter.py, bf16 through 30+ conv layers).
-    assert_with_pcc(torch.from_numpy(expected), torch.from_numpy(actual), pcc=pcc_for(device, mock=0.999, real=0.97))
+    # end-to-end audio bar (helpers.audio_pcc: bf16 through 30+ conv layers).
+    assert_with_pcc(torch.from_numpy(expected), torch.from_numpy(actual), pcc=audio_pcc(device))
 
 
+@DEVICE
 def test_convert_from_waveform_has_no_host_round_trip(device) -> None:
     """Waveform upload -> device spectrogram -> converter -> audio: the spectrogram never leaves the device."""
-    folder = data_dir() / "golden/vc_small_tau0"
+    folder = require_shared_data() / "golden/vc_small_tau0"
     config = load_config(folder / "config.json")
     converter = ToneColorConverter.load(folder / "config.json", folder / "checkpoint.pth")
     backend = TtnnBackend(config, device, converter.ref_enc, converter)
@@ -191,6 +214,7 @@ def test_convert_from_waveform_has_no_host_round_trip(device) -> None:
     assert report.host_transfers == ["ttnn.from_torch"] * 5, report.host_transfers
 
 
+@DEVICE
 def test_convert_needs_the_converter_checkpoint(backend: TtnnBackend) -> None:
     with pytest.raises(RuntimeError, match="converter checkpoint"):
         backend.voice_conversion(np.zeros(22050, dtype=np.float32), torch.zeros(1, 256, 1), torch.zeros(1, 256, 1), 0.3)

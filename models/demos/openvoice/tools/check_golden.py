@@ -25,7 +25,8 @@ from typing import Any, Callable
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.config import load_config
+from models.demos.openvoice.common.checkpoint import CheckpointError
+from models.demos.openvoice.common.config import ConfigError, load_config
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
@@ -159,7 +160,11 @@ def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: 
 def check_folder(folder: str | Path) -> list[GoldenResult]:
     """Run the reference on one golden folder; one result per output recorded in case.pt."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise GoldenError(f"{folder}: no such golden folder")
     case = load_case(folder)
+    if not flatten_outputs(case["outputs"]):
+        raise GoldenError(f"{folder}: case.pt records no outputs, so nothing would be checked")
     kind = str(case["kind"])
     runner = resolve_runner(kind)
     logger.info(f"{folder.name}: kind '{kind}'")
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     for folder in args.folders:
         try:
             results = check_folder(folder)
-        except GoldenError as error:
+        except (GoldenError, ConfigError, CheckpointError) as error:  # a bad folder: say so, no traceback
             logger.error(str(error))
             print(f"{folder.name}  ERROR  {error}")
             all_passed = False

@@ -25,12 +25,23 @@ Choices (per shape):
 * Sliding-window config tensors in DRAM (``config_tensors_in_dram``): in L1_SMALL they stay
   allocated for every cached conv program, and with ~100 conv shapes per input length the
   16 KiB L1_SMALL region overflowed at the second input length (5 s then 10 s, found by the
-  benchmark). DRAM costs one small read per conv launch and makes the shape count unbounded.
+  benchmark). DRAM costs one small read per conv launch and takes the configs out of the
+  16 KiB region, but they still cost DRAM (and the programs host memory): the program cache
+  grows by ~4 entries per conv per new input length, so the long-lived backend bounds it
+  (`tt/backend.py: PROGRAM_CACHE_MAX_ENTRIES`, cleared between calls past the cap).
 * Prepared weights: the first call for a given (B, T) passes the torch-layout host weight
   with ``return_weights_and_bias=True`` and caches the device-prepared weight/bias; later
   calls with that shape reuse them (nothing re-prepared per call). The cache is keyed by
   (B, T) because the prepared layout depends on the sharding ttnn derives from the input
-  shape. Cost: the first forward per input shape uploads the conv weights once.
+  shape, and keeps the last `PREPARED_SHAPES` shapes (least recently used dropped).
+  Host transfers, tested with graph capture: a WARM call (shape cached) makes none; the
+  COLD call at a new shape makes host->device uploads only -- ttnn 0.81.1 prepares the
+  weight on the host and uploads it, and uploads the conv's sliding-window config tensors
+  (about 425 uploads for a vc_small_b2 converter forward) -- and no device->host transfer
+  (no ``to_torch`` / ``Tensor::cpu`` / ``from_device``). Keeping the raw weights on the host
+  is deliberate: ttnn 0.81.1 reads a device-resident raw weight back with ``Tensor::cpu`` to
+  prepare it, which would add a device->host round trip to every cold call. The uploads
+  cannot be avoided for a new shape with this ttnn version.
 * **ConvTranspose1d(k, stride s, padding p)** runs as ONE stride-1 ``conv1d`` with
   ``s*C_out`` output channels (polyphase) and a row-major reshape
   ``[B*T, s*C_out] -> [B*T*s, C_out]``; see :func:`polyphase_weights`. Chosen over
@@ -74,7 +85,8 @@ def precise_compute_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfi
     return compute_config(device, fidelity, fp32_acc=True)
 
 
-def _device_matrix(device: ttnn.Device, matrix: torch.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
+def device_matrix(device: ttnn.Device, matrix: torch.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
+    """A host weight matrix/vector uploaded once at load: TILE, `dtype`, DRAM (interleaved)."""
     return ttnn.from_torch(matrix.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
 
 
@@ -163,8 +175,8 @@ class TtConv1d:
         self.compute = compute if compute is not None else precise_compute_config(device)
         self.pointwise = self.kernel_size == 1 and self.padding == (0, 0) and stride == 1
         if self.pointwise:
-            self.weight = _device_matrix(device, weight[:, :, 0].t(), weights_dtype)
-            self.bias = None if bias is None else _device_matrix(device, bias.reshape(1, -1), weights_dtype)
+            self.weight = device_matrix(device, weight[:, :, 0].t(), weights_dtype)
+            self.bias = None if bias is None else device_matrix(device, bias.reshape(1, -1), weights_dtype)
             return
         host_bias = None if bias is None else ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=weights_dtype)
         self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=weights_dtype), host_bias)

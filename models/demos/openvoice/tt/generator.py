@@ -20,6 +20,7 @@ from torch import nn
 from models.demos.openvoice.reference.commons import LRELU_SLOPE
 from models.demos.openvoice.reference.generator import Generator, ResBlock1, ResBlock2
 from models.demos.openvoice.tt.conv import TtConv1d, TtConvTranspose1d
+from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 FINAL_LRELU_SLOPE = 0.01  # torch's default slope before conv_post: upstream quirk kept
 # Trailing upsampling stages whose activations are fp32 (the rest bf16). The last stage's
@@ -116,21 +117,21 @@ class TtGenerator:
         )
 
     def __call__(
-        self, x: ttnn.Tensor, batch_size: int, length: int, g_rows: ttnn.Tensor | None = None
+        self, x: ttnn.Tensor, batch_size: int, length: int, speaker: SpeakerRows | None = None
     ) -> ttnn.Tensor:
         """x [1,1,B*T,inter] -> audio [1,1,B*T*prod(rates),1] in [-1, 1]."""
-        x = self.head(x, batch_size, length, g_rows)
+        x = self.head(x, batch_size, length, speaker)
         for i in range(len(self.ups)):
             x = self.upsample_stage(i, x, batch_size, length)
             length *= self.ups[i].stride
         return self.tail(x, batch_size, length)
 
     # The pieces of __call__, separately callable for per-stage benchmarks.
-    def head(self, x: ttnn.Tensor, batch_size: int, length: int, g_rows: ttnn.Tensor | None = None) -> ttnn.Tensor:
+    def head(self, x: ttnn.Tensor, batch_size: int, length: int, speaker: SpeakerRows | None = None) -> ttnn.Tensor:
         """conv_pre (+ conditioning when not zero_g)."""
         x = self.conv_pre(x, batch_size, length)
         if self.cond is not None:
-            x = ttnn.add(x, self.cond(g_rows, batch_size, length))
+            x = ttnn.add(x, speaker.project(self.cond))
         return x
 
     def upsample_stage(self, index: int, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:

@@ -13,7 +13,7 @@ import ttnn
 
 from models.demos.openvoice.reference.posterior_encoder import PosteriorEncoder
 from models.demos.openvoice.tt.conv import TtConv1d
-from models.demos.openvoice.tt.wavenet import TtWN
+from models.demos.openvoice.tt.wavenet import SpeakerRows, TtWN
 
 
 class TtPosteriorEncoder:
@@ -34,11 +34,11 @@ class TtPosteriorEncoder:
         scaled_noise: ttnn.Tensor,
         batch_size: int,
         length: int,
-        g_rows: ttnn.Tensor | None = None,
+        speaker: SpeakerRows | None = None,
     ) -> tuple[ttnn.Tensor, ttnn.Tensor, ttnn.Tensor]:
         """spec [1,1,B*T,bins], mask [1,1,B*T,1], scaled_noise = tau*noise [1,1,B*T,C] -> (z, m, logs)."""
         x = ttnn.multiply(self.pre(spec, batch_size, length), mask)
-        x = self.enc(x, mask, batch_size, length, g_rows)
+        x = self.enc(x, mask, batch_size, length, speaker)
         m = ttnn.multiply(self.proj_m(x, batch_size, length), mask)
         logs = ttnn.multiply(self.proj_logs(x, batch_size, length), mask)
         z = ttnn.multiply(ttnn.add(m, ttnn.multiply(scaled_noise, ttnn.exp(logs))), mask)

@@ -5,9 +5,9 @@
 
 Layouts and precision (see TRADEOFFS.md):
 * LayerNorm in float32 on the float32 spectrogram (see tt/spectrogram.py for why float32).
-* Convs: float32 activations and weights (Wormhole's FPU reads them at tf32 precision),
-  HiFi3 with fp32 accumulation (ttnn warns that HiFi4 + fp32 accumulation is less accurate
-  on Wormhole). bf16 storage was measured too low: embedding PCC 0.9986 on counting.wav and
+* Convs: float32 activations and weights (`CONV_DTYPE`; Wormhole's FPU reads them at tf32
+  precision), `conv.precise_compute_config` (HiFi3 with fp32 accumulation on Wormhole, where
+  ttnn warns that HiFi4 + fp32 accumulation is less accurate; HiFi4 elsewhere). bf16 storage was measured too low: embedding PCC 0.9986 on counting.wav and
   0.9990 on quick_brown_fox (mock, real weights), against the 0.999 bar; the encoder is a
   small share of the work, so the 2x traffic is cheap. ttnn's flattened NHWC
   [1, 1, H*W, C] in DRAM with `slice_config=None`, so ttnn decides by size whether to
@@ -29,7 +29,7 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
-from models.demos.openvoice.tt.conv import PreparedWeights, compute_config
+from models.demos.openvoice.tt.conv import PreparedWeights, device_matrix, precise_compute_config
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 
 CONV_DTYPE = ttnn.float32
@@ -75,12 +75,8 @@ def preprocess_reference_encoder(reference: ReferenceEncoder) -> ReferenceEncode
     )
 
 
-def _row(device: ttnn.Device, vector: torch.Tensor, dtype: ttnn.DataType = RECURRENT_DTYPE) -> ttnn.Tensor:
-    return ttnn.from_torch(vector.reshape(1, 1, 1, -1), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
-
-
-def _matrix(device: ttnn.Device, matrix: torch.Tensor, dtype: ttnn.DataType = RECURRENT_DTYPE) -> ttnn.Tensor:
-    return ttnn.from_torch(matrix, dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
+def _row(device: ttnn.Device, vector: torch.Tensor) -> ttnn.Tensor:
+    return device_matrix(device, vector.reshape(1, 1, 1, -1), RECURRENT_DTYPE)
 
 
 class TtConv2dReLU:
@@ -134,18 +130,18 @@ class TtReferenceEncoder:
         self.device = device
         self.bins = reference.spec_channels
         weights = preprocess_reference_encoder(reference)
-        self.compute = compute_config(device, ttnn.MathFidelity.HiFi3, True)
+        self.compute = precise_compute_config(device)  # HiFi3 + fp32 accumulation on Wormhole
         self.layernorm = None
         if weights.layernorm is not None:
             self.layernorm = tuple(_row(device, v) for v in weights.layernorm)
         self.layernorm_eps = weights.layernorm_eps
         self.convs = [TtConv2dReLU(device, w, b, self.compute) for w, b in weights.convs]
         self.hidden = weights.gru_hidden.shape[0]
-        self.gru_input = _matrix(device, weights.gru_input)
+        self.gru_input = device_matrix(device, weights.gru_input, RECURRENT_DTYPE)
         self.gru_input_bias = _row(device, weights.gru_input_bias)
-        self.gru_hidden = _matrix(device, weights.gru_hidden)
+        self.gru_hidden = device_matrix(device, weights.gru_hidden, RECURRENT_DTYPE)
         self.gru_hidden_bias = _row(device, weights.gru_hidden_bias)
-        self.proj = _matrix(device, weights.proj)
+        self.proj = device_matrix(device, weights.proj, RECURRENT_DTYPE)
         self.proj_bias = _row(device, weights.proj_bias)
         self.h0 = _row(device, torch.zeros(self.hidden))
 

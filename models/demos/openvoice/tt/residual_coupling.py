@@ -24,7 +24,7 @@ import ttnn
 
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock, ResidualCouplingLayer
 from models.demos.openvoice.tt.conv import TtConv1d
-from models.demos.openvoice.tt.wavenet import TtWN
+from models.demos.openvoice.tt.wavenet import SpeakerRows, TtWN
 
 
 def full_channel_weights(
@@ -71,13 +71,13 @@ class TtResidualCouplingBlock:
         mask: ttnn.Tensor,
         batch_size: int,
         length: int,
-        g_rows: ttnn.Tensor,
+        speaker: SpeakerRows,
         reverse: bool = False,
     ) -> ttnn.Tensor:
-        """x [1,1,B*T,C] masked, g_rows [1,1,B*T,gin] -> flow(x) (or its inverse), [1,1,B*T,C] masked."""
+        """x [1,1,B*T,C] masked, speaker (g, S) -> flow(x) (or its inverse), [1,1,B*T,C] masked."""
         for pre, enc, post in reversed(self.layers) if reverse else self.layers:
             h = ttnn.multiply(pre(x, batch_size, length), mask)
-            h = enc(h, mask, batch_size, length, g_rows)
+            h = enc(h, mask, batch_size, length, speaker)
             m = ttnn.multiply(post(h, batch_size, length), mask)
             x = ttnn.subtract(x, m) if reverse else ttnn.add(x, m)
         return x

@@ -7,12 +7,22 @@
 
 Needs hop to divide n_fft, k = n_fft / hop (the release: 1024 / 256, k = 4): frame t is then
 exactly rows t..t+k-1, so framing is k slices and a concat, and the DFT one matmul.
-Precision: float32 tensors, HiFi3 with fp32 accumulation (ttnn warns that HiFi4 + fp32
-accumulation is less accurate on Wormhole). Wormhole's FPU reads float32 matmul operands at
-tf32 precision (10 mantissa bits); bf16 operands (7 bits) are not enough for a 1024-term
-DFT: rounding the frames and basis to bf16 costs the real-weight embedding up to PCC
-0.990 (jfk), tf32 rounding 0.99999 (test_dft_operand_precision). Padding and framing are
-data movement and exact.
+
+Precision: float32 tensors, `conv.precise_compute_config` (HiFi3 with fp32 accumulation on
+Wormhole, where ttnn warns that HiFi4 + fp32 accumulation is less accurate). Wormhole's FPU
+reads float32 matmul operands as tf32 (10 mantissa bits, truncated), and at HiFi3 it skips the
+product of the two operands' low mantissa parts (tt-metal's matrix-engine report: srcA is
+consumed as 4 + 4 mantissa bits, srcB as 6 + 6, HiFi3 runs 3 of the 4 partial products).
+bf16 operands (7 bits) are not enough for a 1024-term DFT: they cost the real-weight
+embedding PCC 0.990 (jfk); the HiFi3 model of tf32 operands keeps it > 0.9999
+(`test_dft_operand_precision`, a CPU model; not measured on a card).
+
+What is exact: the framing (slices, concat, reshapes) is data movement. The reflect padding
+is NOT pure data movement: it is a matmul of the `pad` edge samples with the anti-identity
+(ttnn 0.81.1 has no flip op). Exact in float32 on the mock; on a card each reflected sample
+(one product with 1.0, accumulated in fp32) keeps only the operand bits the FPU reads, i.e.
+the waveform sample truncated to tf32 (or to 8 mantissa bits if it lands in srcA), a relative
+error <= 2^-8, on 2 x 384 of the N samples only.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import ttnn
 from loguru import logger
 
 from models.demos.openvoice.reference.spectrogram import MAGNITUDE_EPS
-from models.demos.openvoice.tt.conv import compute_config
+from models.demos.openvoice.tt.conv import precise_compute_config
 
 PEAK_WARNING = 1.1  # the models were trained on audio in [-1, 1]
 TILE = 32
@@ -80,13 +90,12 @@ class TtSpectrogram:
         self.bins = n_fft // 2 + 1
         self.pad = (n_fft - hop_length) // 2
         self.bins_padded = _round_up(self.bins, TILE)
-        self.compute_config = compute_config(device, ttnn.MathFidelity.HiFi3, fp32_acc=True)
+        self.compute_config = precise_compute_config(device)
         self.basis = ttnn.from_torch(
             fourier_basis(n_fft, win_length), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device
         )
-        # Reflection = reversal of `pad` samples: a product with the anti-identity. Exact in
-        # float32; Wormhole's FPU reads float32 operands at tf32 precision, so on a card the
-        # reflected samples get the same ~2^-11 relative rounding as the DFT operands.
+        # Reflection = reversal of `pad` samples: a product with the anti-identity (see the module
+        # docstring: exact on the mock, operand truncation of the reflected samples on a card).
         self.reverse = None
         if self.pad:
             self.reverse = ttnn.from_torch(torch.eye(self.pad).flip(0), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)

@@ -5,16 +5,27 @@
 Inputs are uploaded time-major ``[1, 1, B*T, C]`` bf16 TILE in DRAM: the spectrogram, the
 frame mask ``[1, 1, B*T, 1]`` (broadcast over channels), the posterior draw already scaled by
 tau, the two speaker embeddings ``[1, 1, B, gin]`` and the 0/1 segment matrix S
-``[1, 1, B*T, B]`` (row b*T + t has its 1 in column b). ``S @ g`` gives every row its own
-item's embedding (computed once per embedding per forward), which the conditioned
-WaveNets project per layer: per-item conditioning without reshaping the time axis.
+``[1, 1, B*T, B]`` (row b*T + t has its 1 in column b). Each conditioned layer projects the
+B embeddings (``g @ W``, [B, 2H]) and copies them to their rows with ``S @ (g @ W)``
+(`wavenet.SpeakerRows`): per-item conditioning without reshaping the time axis.
 
-Precision: bf16 weights and activations, except the decoder's last (audio-rate) stage whose
-activations are fp32 (see `generator.FP32_STAGES`). Every conv/matmul accumulates in
-fp32 at the arch's most accurate fidelity (`conv.precise_compute_config`: HiFi3 on Wormhole,
-HiFi4 elsewhere): the posterior's logs goes through exp, the reverse flow must invert the
-forward flow, and the decoder's error reaches the audio undamped. `DECODER_COMPUTE` is the
-knob to trade decoder accuracy for speed once measured on a card.
+Host transfers of `forward` (tested with graph capture, tests/test_tt_converter.py):
+
+* warm (an input length seen before, its prepared conv weights still cached): none at all;
+* cold (the first forward at a new input length B x T): host->device uploads only, about
+  425 on vc_small_b2: ttnn 0.81.1 prepares conv weights on the host for the sharding it
+  derives from the input shape, so `ttnn.conv1d` uploads the prepared weights/bias and the
+  conv's sliding-window config tensors (`tt/conv.py: PreparedWeights`). Nothing is read
+  back: no `to_torch`, `Tensor::cpu` or `from_device` (device-resident raw weights would
+  be read back with `Tensor::cpu`, which is why the raw weights stay on the host).
+  This cannot be avoided for a new shape with ttnn 0.81.1.
+
+Precision: bf16 weights and activations, except the decoder's last `generator.FP32_STAGES`
+(= 2) upsampling stages and conv_post, whose activations are fp32. Every conv/matmul
+accumulates in fp32 at the arch's most accurate fidelity (`conv.precise_compute_config`:
+HiFi3 on Wormhole, HiFi4 elsewhere): the posterior's logs goes through exp, the reverse
+flow must invert the forward flow, and the decoder's error reaches the audio undamped.
+`DECODER_COMPUTE` is the knob to trade decoder accuracy for speed once measured on a card.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
 from models.demos.openvoice.tt.residual_coupling import TtResidualCouplingBlock
+from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 # Decoder compute config factory (most of the converter's FLOPs); see the module docstring.
 DECODER_COMPUTE = precise_compute_config
@@ -132,24 +144,24 @@ class TtToneColorConverter:
     # The four stages of `forward_all`, separately callable for per-stage benchmarks.
     def encode(self, inputs: TtConverterInputs) -> tuple[ttnn.Tensor, ttnn.Tensor, ttnn.Tensor]:
         """Posterior encoder -> (z, m_q, logs_q)."""
-        g_rows = None if self.zero_g else ttnn.matmul(inputs.segments, inputs.g_src)
-        return self.enc_q(inputs.spec, inputs.mask, inputs.scaled_noise, inputs.batch_size, inputs.length, g_rows)
+        speaker = None if self.zero_g else SpeakerRows(inputs.segments, inputs.g_src)
+        return self.enc_q(inputs.spec, inputs.mask, inputs.scaled_noise, inputs.batch_size, inputs.length, speaker)
 
     def flow_forward(self, inputs: TtConverterInputs, z: ttnn.Tensor) -> ttnn.Tensor:
         """z -> z_p with the source speaker."""
-        g_rows = ttnn.matmul(inputs.segments, inputs.g_src)  # S @ g: each row gets its item's embedding
-        return self.flow(z, inputs.mask, inputs.batch_size, inputs.length, g_rows)
+        speaker = SpeakerRows(inputs.segments, inputs.g_src)  # each row conditioned on its item's embedding
+        return self.flow(z, inputs.mask, inputs.batch_size, inputs.length, speaker)
 
     def flow_reverse(self, inputs: TtConverterInputs, z_p: ttnn.Tensor) -> ttnn.Tensor:
         """z_p -> z_hat with the target speaker."""
-        g_rows = ttnn.matmul(inputs.segments, inputs.g_tgt)
-        return self.flow(z_p, inputs.mask, inputs.batch_size, inputs.length, g_rows, reverse=True)
+        speaker = SpeakerRows(inputs.segments, inputs.g_tgt)
+        return self.flow(z_p, inputs.mask, inputs.batch_size, inputs.length, speaker, reverse=True)
 
     def decode(self, inputs: TtConverterInputs, z_hat: ttnn.Tensor) -> ttnn.Tensor:
         """z_hat -> audio. z_hat is already masked (the flow keeps masked inputs masked), so the
         reference's z_hat * y_mask is the identity here and is not run."""
-        g_rows = None if self.zero_g else ttnn.matmul(inputs.segments, inputs.g_tgt)
-        return self.dec(z_hat, inputs.batch_size, inputs.length, g_rows)
+        speaker = None if self.zero_g else SpeakerRows(inputs.segments, inputs.g_tgt)
+        return self.dec(z_hat, inputs.batch_size, inputs.length, speaker)
 
     def forward_all(self, inputs: TtConverterInputs) -> TtConverterOutputs:
         """Device-only voice conversion, keeping the latents."""

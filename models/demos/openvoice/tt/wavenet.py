@@ -9,20 +9,39 @@ sigmoid(second half) -> two 1x1 convs (residual, skip). Preprocessing at load:
 * the conditioning 1x1 conv (gin -> 2H*n_layers) is split per layer; its bias is folded
   into the layer's in-conv bias, so with `zero_cond` (V2's zero_g encoder) no conditioning
   op runs at all and the biases are still applied, as upstream;
-* per-item conditioning: the caller passes ``g_rows`` = ``S @ g``, ``[1, 1, B*T, gin]``, the
-  speaker embedding of each row's batch item (S is the host-built 0/1 segment matrix
-  uploaded with the inputs). Each layer then adds ``linear(g_rows, W_cond_l)``: a single
-  matmul, no reshape of the time axis (T is not a multiple of 32, so a [B, T, C] view would
-  re-tile), exact for any batch.
+* per-item conditioning (:class:`SpeakerRows`): the caller passes the speaker embeddings
+  ``g`` ``[1, 1, B, gin]`` and the host-built 0/1 segment matrix S ``[1, 1, B*T, B]`` (row
+  b*T + t has its 1 in column b). Each layer projects the B embeddings once,
+  ``g @ W_cond_l`` -> ``[B, 2H]`` (K = gin over B rows), and expands them to the rows with
+  ``S @ (g @ W_cond_l)`` (K = B): per row a K=B selection instead of a K=gin product over all
+  B*T rows. No reshape of the time axis (T is not a multiple of 32, so a [B, T, C] view
+  would re-tile). Exact for any batch: S has one 1 per row, so the expansion copies the bf16
+  projection (exactly, at HiFi3: the product 1.0 * x loses no operand bits in any phase).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import ttnn
 
 from models.demos.openvoice.reference.commons import get_padding
 from models.demos.openvoice.reference.wavenet import WN
 from models.demos.openvoice.tt.conv import TtConv1d
+
+
+@dataclass(frozen=True)
+class SpeakerRows:
+    """Per-item speaker conditioning: embeddings ``g`` [1, 1, B, gin] and segment matrix S [1, 1, B*T, B]."""
+
+    segments: ttnn.Tensor
+    g: ttnn.Tensor
+
+    def project(self, conv: TtConv1d) -> ttnn.Tensor:
+        """The 1x1 conv `conv` of every row's item embedding, [1, 1, B*T, Co]: ``S @ (g @ W)``,
+        the projection computed on the B items, then copied to their rows (K = B)."""
+        per_item = conv(self.g, 1, int(self.g.shape[-2]))  # pointwise: a linear on [B, gin]
+        return ttnn.matmul(self.segments, per_item, compute_kernel_config=conv.compute, dtype=conv.dtype)
 
 
 class TtWN:
@@ -62,17 +81,17 @@ class TtWN:
                 self.skip_layers.append(TtConv1d(device, w, b, compute=compute))
 
     def __call__(
-        self, x: ttnn.Tensor, mask: ttnn.Tensor, batch_size: int, length: int, g_rows: ttnn.Tensor | None = None
+        self, x: ttnn.Tensor, mask: ttnn.Tensor, batch_size: int, length: int, speaker: SpeakerRows | None = None
     ) -> ttnn.Tensor:
-        """x [1,1,B*T,H] (masked), mask [1,1,B*T,1], g_rows [1,1,B*T,gin] or None -> [1,1,B*T,H] masked."""
-        if self.cond_layers and g_rows is None:
-            raise ValueError("this WaveNet is conditioned: pass g_rows")
+        """x [1,1,B*T,H] (masked), mask [1,1,B*T,1], speaker (g, S) or None -> [1,1,B*T,H] masked."""
+        if self.cond_layers and speaker is None:
+            raise ValueError("this WaveNet is conditioned: pass the speaker rows")
         rows, h = batch_size * length, self.hidden
         output = None
         for i in range(self.n_layers):
             x_in = self.in_layers[i](x, batch_size, length)
             if self.cond_layers:
-                x_in = ttnn.add(x_in, self.cond_layers[i](g_rows, batch_size, length))
+                x_in = ttnn.add(x_in, speaker.project(self.cond_layers[i]))
             gate_t = ttnn.tanh(ttnn.slice(x_in, [0, 0, 0, 0], [1, 1, rows, h]))
             gate_s = ttnn.sigmoid(ttnn.slice(x_in, [0, 0, 0, h], [1, 1, rows, 2 * h]))
             acts = ttnn.multiply(gate_t, gate_s)
