@@ -12,7 +12,7 @@ Public API (see README.md):
 * :class:`ShadowExecution`, :func:`shadow_active` -- golden values on the mock.
 * :func:`capture`, :func:`assert_no_host_round_trip` -- graph report of a forward.
 * ``tests.mock_device.pytest_plugin`` -- fixtures ``device``, ``mesh_device``,
-  ``device_params``, ``device_is_mock``; marker ``requires_device``; option
+  ``device_params``, ``device_is_mock``; markers ``requires_device``, ``requires_mock``; option
   ``--device-mode``.
 """
 

@@ -167,7 +167,7 @@ class ShadowExecution:
     def _post_operation_hook(self, operation: Any, args: tuple, kwargs: dict, output: Any) -> None:
         name = operation.python_fully_qualified_name
         if name in ("ttnn.from_torch", "ttnn.as_tensor"):
-            self._record_from_torch(args, kwargs, output)
+            self._record_from_torch(name, args, kwargs, output)
         elif name == "ttnn.to_torch":
             self._fill_to_torch(name, args, kwargs, output)
         elif name == "ttnn.deallocate":
@@ -295,26 +295,23 @@ class ShadowExecution:
                 self._assign(name, item, parts)
         # Other outputs (None, ints such as conv output lengths) carry no tensor value.
 
-    def _record_from_torch(self, args: tuple, kwargs: dict, output: Any) -> None:
+    def _record_from_torch(self, name: str, args: tuple, kwargs: dict, output: Any) -> None:
         source = args[0] if args else kwargs["tensor"]
         if kwargs.get("preprocess") is not None:  # ttnn.as_tensor's callback on the torch input
             source = kwargs["preprocess"](source)
         value = round_to_dtype(torch.as_tensor(source).detach(), output.dtype)
-        if tuple(value.shape) != tuple(output.shape) and value.numel() == math.prod(output.shape):
-            open('/tmp/reshape_probe.txt','a').write(f"FROM {tuple(value.shape)} -> {tuple(output.shape)} {__import__('os').environ.get('PYTEST_CURRENT_TEST')}\n")
-            value = value.reshape(tuple(output.shape))
-        self._set(output, _split_for_mesh(value, output))
+        shape = tuple(output.shape)
+        if _topology_size(output) == 1 or value.numel() == math.prod(shape):
+            # One device, or replicated on a mesh: the device tensor holds the whole value.
+            value = _conform(name, value, shape, "uploaded value")
+        self._set(output, _split_for_mesh(name, value, output))  # sharded: each shard's shape is checked
 
     def _fill_to_torch(self, name: str, args: tuple, kwargs: dict, output: torch.Tensor) -> None:
         tensor = args[0] if args else kwargs["tensor"]
         values = self._values_for_input(name, tensor)
         composed = _compose_for_mesh(values, tensor, tuple(output.shape))
-        if composed.numel() != output.numel():
-            shapes = f"{tuple(composed.shape)} != output shape {tuple(output.shape)}"
-            raise ShadowError(f"{name}: shadow value shape {shapes}")
-        if tuple(composed.shape) != tuple(output.shape):
-            open('/tmp/reshape_probe.txt','a').write(f"TO {name} {tuple(composed.shape)} -> {tuple(output.shape)} {__import__('os').environ.get('PYTEST_CURRENT_TEST')}\n")
-        output.copy_(composed.reshape(output.shape))
+        # ttnn.to_torch(t, torch_rank=r) squeezes leading 1s off the device tensor's shape.
+        output.copy_(_conform(name, composed, tuple(output.shape), "shadow value"))
 
     # ------------------------------------------------- non-operation wrappers
     def _wrap_prepare(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -445,7 +442,7 @@ def _shard_dims(tensor: Any) -> list[tuple[int, int]]:
     ]
 
 
-def _split_for_mesh(value: torch.Tensor, tensor: Any) -> list[torch.Tensor]:
+def _split_for_mesh(name: str, value: torch.Tensor, tensor: Any) -> list[torch.Tensor]:
     """Per-device values of a tensor uploaded from `value`, following its mesh placements."""
     count = _topology_size(tensor)
     if count == 1:
@@ -462,9 +459,31 @@ def _split_for_mesh(value: torch.Tensor, tensor: Any) -> list[torch.Tensor]:
             shard = torch.tensor_split(shard, distribution[axis], dim=dim)[coordinates[axis]]
         if tuple(shard.shape) != tuple(tensor.shape):
             shapes = f"{tuple(shard.shape)} != device tensor shape {tuple(tensor.shape)}"
-            raise ShadowError(f"ttnn.from_torch: shard shape {shapes}")
+            raise ShadowError(f"{name}: shard shape {shapes}")
         shards.append(shard.contiguous())
     return shards
+
+
+def _strip_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    index = 0
+    while index < len(shape) and shape[index] == 1:
+        index += 1
+    return shape[index:]
+
+
+def _conform(name: str, value: torch.Tensor, shape: tuple[int, ...], what: str) -> torch.Tensor:
+    """`value` in `shape` when the two differ only by leading 1s, else a ShadowError naming op and shapes.
+
+    The one legitimate rank difference between a shadow value and the host/device tensor is in
+    leading 1s: ``ttnn.to_torch(t, torch_rank=r)`` squeezes them (and ttnn's 4D promotion adds
+    them). Any other difference with a matching element count would be a silent transpose-like
+    corruption of the value, so it is an error.
+    """
+    if tuple(value.shape) == shape:
+        return value
+    if _strip_leading_ones(tuple(value.shape)) == _strip_leading_ones(shape):
+        return value.reshape(shape)
+    raise ShadowError(f"{name}: {what} shape {tuple(value.shape)} != tensor shape {shape}")
 
 
 def _compose_for_mesh(values: list[torch.Tensor], tensor: Any, output_shape: tuple[int, ...]) -> torch.Tensor:

@@ -146,9 +146,52 @@ def test_conv_transpose2d_as_conv_transpose1d(device, mirror_kernel):
     _check(device, expected, ttnn.to_torch(out).reshape(1, out_w, c_out).permute(0, 2, 1))
 
 
-def test_empty_is_nan(device, device_is_mock):
-    if not device_is_mock:
-        pytest.skip("uninitialised memory has no defined value on hardware")
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+@pytest.mark.parametrize("prepare", [False, True])
+def test_conv_transpose2d(device, prepare):
+    """A 2D transposed conv (stride 2, output padding), with host weights or prepare_conv_transpose2d_*."""
+    n, c_in, c_out, h, w_ = 1, 32, 16, 6, 5
+    x, w, b = torch.randn(n, c_in, h, w_), torch.randn(c_in, c_out, 3, 3) / 17, torch.randn(c_out)
+    expected = F.conv_transpose2d(bf16(x), w, b, stride=2, padding=1, output_padding=1)
+    conv_args = dict(
+        in_channels=c_in, out_channels=c_out, batch_size=n, input_height=h, input_width=w_, kernel_size=(3, 3),
+        stride=(2, 2), padding=(1, 1), output_padding=(1, 1), dilation=(1, 1), groups=1, device=device,
+    )
+    weight = ttnn.from_torch(w, ttnn.float32)  # IOHW
+    bias = ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32)
+    if prepare:
+        # Like prepare_conv_bias, the bias preparation needs conv_config.weights_dtype.
+        conv_args["conv_config"] = ttnn.Conv2dConfig(weights_dtype=ttnn.float32)
+        prep = dict(conv_args, input_memory_config=ttnn.DRAM_MEMORY_CONFIG, input_layout=ttnn.ROW_MAJOR_LAYOUT,
+                    input_dtype=ttnn.bfloat16)
+        weight = ttnn.prepare_conv_transpose2d_weights(weight_tensor=weight, weights_format="IOHW", has_bias=True, **prep)
+        prep.pop("output_padding")  # the bias preparation takes no output_padding
+        bias = ttnn.prepare_conv_transpose2d_bias(bias_tensor=bias, **prep)
+    x_dev = ttnn.from_torch(x.permute(0, 2, 3, 1), ttnn.bfloat16, device=device)  # NHWC
+    out, (out_h, out_w) = ttnn.conv_transpose2d(
+        input_tensor=x_dev, weight_tensor=weight, bias_tensor=bias, return_output_dim=True, **conv_args
+    )
+    assert (out_h, out_w) == tuple(expected.shape[2:]) == (12, 10)
+    actual = ttnn.to_torch(out).reshape(n, out_h, out_w, c_out).permute(0, 3, 1, 2)
+    _check(device, expected, actual)
+
+
+def test_empty_like_shape(device):
+    """empty_like has the input's shape and dtype; on the mock its value is NaN (test_empty_is_nan)."""
+    t = ttnn.empty_like(ttnn.from_torch(X, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device))
+    assert tuple(t.shape) == tuple(X.shape) and t.dtype == ttnn.bfloat16
+    assert ttnn.to_torch(t).shape == X.shape
+
+
+@pytest.mark.requires_mock("uninitialised memory has no defined value on hardware")
+def test_empty_like_is_nan(device):
+    t = ttnn.empty_like(ttnn.from_torch(X, dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device))
+    value = ttnn.to_torch(t).float()
+    assert value.shape == X.shape and torch.isnan(value).all()
+
+
+@pytest.mark.requires_mock("uninitialised memory has no defined value on hardware")
+def test_empty_is_nan(device):
     t = ttnn.empty([1, 1, 32, 32], ttnn.bfloat16, ttnn.TILE_LAYOUT, device)
     assert torch.isnan(ttnn.to_torch(t).float()).all()
 

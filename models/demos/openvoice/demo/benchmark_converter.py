@@ -2,15 +2,21 @@
 
     python -m models.demos.openvoice.demo.benchmark_converter [--seconds 5 10] [--device-mode auto|real|mock]
 
-Per input length (ceil(seconds * 22050 / 256) frames, B = 1): one warm-up forward (prepares
-the conv weights for that input shape and fills the program cache), then
+Per input length (ceil(seconds * 22050 / 256) frames, B = 1):
+
+* the FIRST forward at that length (it prepares the conv weights for the input shape and
+  fills the program cache), reported separately: on the mock its host transfers (host->device
+  uploads of prepared weights and conv configs; device->host reads, which must be 0), on a
+  real device its wall-clock time (synchronised);
 
 * everywhere: a graph capture of each stage (posterior encoder, flow, reverse flow,
   decoder) and of the whole `forward`: op count, host transfers, peak L1 as the allocator
   saw it (a lower bound: see tests/mock_device/README.md) and the number of DRAM width
   slices the convs of that stage ran in (0 = everything fitted in L1 at once);
-* on a real device: warm wall-clock latency of `forward` (median over `--iterations`,
-  synchronised), real-time factor (latency / audio seconds) and, when tt-metal's device
+* on a real device: warm wall-clock latency of `forward` alone (median over `--iterations`,
+  synchronised), real-time factor (latency / audio seconds), the warm END-TO-END latency of
+  `voice_conversion` (host spectrogram upload + prepare_inputs + forward + audio download,
+  median) and, when tt-metal's device
   profiler is enabled (TT_METAL_DEVICE_PROFILER=1, TT_METAL_PROFILER_MID_RUN_DUMP=1,
   TT_METAL_PROFILER_CPP_POST_PROCESS=1), the summed device kernel time of one forward.
   On the mock those columns are empty: its timing is host emulation, not the device.
@@ -37,6 +43,7 @@ from loguru import logger
 
 from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tests.helpers import device_to_host_transfers, dram_slices
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from tests.mock_device import capture, close_device, open_device
@@ -61,8 +68,12 @@ class ConverterFigures:
     samples: int
     stages: list[StageFigures]
     forward: StageFigures
-    latency_ms: float | None  # warm median, real device only
+    latency_ms: float | None  # warm median of forward, real device only
     kernel_ms: float | None  # device profiler, real device only
+    end_to_end_ms: float | None = None  # warm median of upload + forward + download, real device only
+    cold_ms: float | None = None  # first forward at this length, real device only
+    cold_uploads: int | None = None  # host->device transfers of the first forward (mock)
+    cold_downloads: int | None = None  # device->host transfers of the first forward (mock; must be 0)
 
     @property
     def rtf(self) -> float | None:
@@ -78,11 +89,6 @@ def release_model(config: Path | None, checkpoint: Path | None, seed: int = 0) -
     cfg = load_config(config) if config is not None else OpenVoiceConfig(DataConfig(), ModelConfig(zero_g=True), "v2")
     torch.manual_seed(seed)
     return ToneColorConverter.from_config(cfg).eval()
-
-
-def dram_slices(report) -> int:
-    """Number of DRAM width slices the captured convs ran in (one PaddedSlice per slice; 0 = unsliced)."""
-    return sum(1 for name in report.calltrace if name == "PaddedSliceDeviceOperation")
 
 
 def _figures(name: str, report) -> StageFigures:
@@ -129,6 +135,18 @@ def _kernel_ms(device: ttnn.Device, tt: TtToneColorConverter, inputs: TtConverte
     return sum(s.avg_ns * s.count for s in summaries.values()) / 1e6
 
 
+def _median_ms(call: Callable[[], object], device: ttnn.Device, iterations: int) -> float:
+    """Median wall-clock milliseconds of `call`, synchronised with the device before and after."""
+    ttnn.synchronize_device(device)
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        call()
+        ttnn.synchronize_device(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000.0
+
+
 def benchmark(
     device: ttnn.Device, mock: bool, model: ToneColorConverter, seconds: Sequence[float], iterations: int = 5
 ) -> list[ConverterFigures]:
@@ -142,22 +160,30 @@ def benchmark(
         torch.manual_seed(0)
         spec = torch.rand(1, bins, frames) * 2.0  # content does not affect timing or op counts
         g_src, g_tgt = torch.randn(2, 1, gin, 1) * 0.1
-        inputs = tt.prepare_inputs(spec, torch.tensor([frames]), g_src, g_tgt, tau=0.3)
-        tt.forward(inputs)  # warm-up: conv weight preparation for this shape, program cache
+        lengths = torch.tensor([frames])
+        inputs = tt.prepare_inputs(spec, lengths, g_src, g_tgt, tau=0.3)
+        # First call at this length: conv weight preparation for the shape, program cache.
+        cold_ms = cold_uploads = cold_downloads = None
+        if mock:
+            cold = capture(tt.forward, inputs)
+            cold_downloads = len(device_to_host_transfers(cold))
+            cold_uploads = cold.num_host_transfers - cold_downloads
+        else:
+            ttnn.synchronize_device(device)
+            start = time.perf_counter()
+            tt.forward(inputs)
+            ttnn.synchronize_device(device)
+            cold_ms = (time.perf_counter() - start) * 1000.0
         stages = _stage_reports(tt, inputs)
         forward = _figures("forward", capture(tt.forward, inputs))
-        latency = kernel = None
+        latency = kernel = end_to_end = None
         if not mock:
-            ttnn.synchronize_device(device)
-            times = []
-            for _ in range(iterations):
-                start = time.perf_counter()
-                tt.forward(inputs)
-                ttnn.synchronize_device(device)
-                times.append(time.perf_counter() - start)
-            latency = statistics.median(times) * 1000.0
+            latency = _median_ms(lambda: tt.forward(inputs), device, iterations)
+            end_to_end = _median_ms(lambda: tt.voice_conversion(spec, lengths, g_src, g_tgt, tau=0.3), device, iterations)
             kernel = _kernel_ms(device, tt, inputs)
-        figures = ConverterFigures(duration, frames, frames * tt.hop, stages, forward, latency, kernel)
+        figures = ConverterFigures(
+            duration, frames, frames * tt.hop, stages, forward, latency, kernel, end_to_end, cold_ms, cold_uploads, cold_downloads
+        )
         logger.info(f"{duration:g} s: {forward.operations} ops, {forward.host_transfers} host transfers in forward")
         results.append(figures)
     return results
@@ -170,7 +196,7 @@ def _fmt(value: float | None, spec: str) -> str:
 def format_table(results: Sequence[ConverterFigures]) -> str:
     lines = [
         f"{'input':>6} {'frames':>6} {'samples':>8} {'stage':<18} {'ops':>5} {'host xfers':>10} "
-        f"{'peak L1 (KiB)':>13} {'DRAM slices':>11} {'latency ms':>10} {'RTF':>7} {'kernel ms':>9}"
+        f"{'peak L1 (KiB)':>13} {'DRAM slices':>11} {'latency ms':>10} {'RTF':>7} {'kernel ms':>9} {'e2e ms':>8}"
     ]
     for r in results:
         for s in [*r.stages, r.forward]:
@@ -179,12 +205,20 @@ def format_table(results: Sequence[ConverterFigures]) -> str:
                 f"{r.seconds:>5g}s {r.frames:>6} {r.samples:>8} {s.name:<18} {s.operations:>5} {s.host_transfers:>10} "
                 f"{s.peak_l1_bytes / 1024:>13.0f} {s.dram_slices:>11} "
                 f"{_fmt(r.latency_ms if last else None, '.1f'):>10} {_fmt(r.rtf if last else None, '.4f'):>7} "
-                f"{_fmt(r.kernel_ms if last else None, '.1f'):>9}"
+                f"{_fmt(r.kernel_ms if last else None, '.1f'):>9} {_fmt(r.end_to_end_ms if last else None, '.1f'):>8}"
             )
     lines.append(
         "peak L1: allocator view summed over all cores, a lower bound (see tests/mock_device/README.md); "
-        "DRAM slices: conv1d width slices ttnn chose (0 = whole sequence in L1)"
+        "DRAM slices: conv1d width slices ttnn chose (0 = whole sequence in L1); latency: warm forward only; "
+        "e2e: warm upload + forward + audio download"
     )
+    lines.append("first forward at a new input length (prepares conv weights for the shape, fills the program cache):")
+    for r in results:
+        if r.cold_ms is not None:
+            cost = f"{r.cold_ms:.1f} ms (warm forward {_fmt(r.latency_ms, '.1f')} ms)"
+        else:
+            cost = f"{r.cold_uploads} host->device uploads, {r.cold_downloads} device->host reads (warm forward: 0 transfers)"
+        lines.append(f"{r.seconds:>5g}s {r.frames:>6} frames: {cost}")
     return "\n".join(lines)
 
 

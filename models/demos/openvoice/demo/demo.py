@@ -23,8 +23,8 @@ from models.demos.openvoice.common.config import load_config
 from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner, model_fingerprint
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tests.helpers import module_pcc
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
-from tests.ttnn.utils_for_testing import pcc_for
 
 OUTPUT_DIR = Path("outputs/demo")
 CLIPS = {"jfk": "jfk.flac", "one_two_three": "one_two_three.wav", "quick_brown_fox": "quick_brown_fox.wav"}
@@ -50,9 +50,10 @@ def test_demo_clone(device, shared_data: Path) -> None:
         cosine = float(torch.nn.functional.cosine_similarity(se.flatten(), expected.flatten(), dim=0))
         logger.info(f"{name}: {timing.audio_seconds:.1f} s reference, {timing.seconds * 1000:.0f} ms on {on_device.backend.name}, cosine to reference {cosine:.5f}")
         torch.save(se, OUTPUT_DIR / f"{name}_se.pt")
-        # Embedding agreement with the float32 reference: mock (golden numerics, bf16 conv storage)
-        # and device (bf16 convs) bars as in tests/test_tt_clone.py, expressed as cosine.
-        assert cosine >= pcc_for(device, mock=0.999, real=0.99), name
+        # Embedding agreement with the float32 reference, expressed as cosine: the project's embedding
+        # bars (tests/helpers.py: module_pcc). Everything on the clone path stores float32
+        # (tt/reference_encoder.py CONV_DTYPE); mock = golden numerics, device = tf32 operands at HiFi3.
+        assert cosine >= module_pcc(device), name
 
 
 @pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)

@@ -63,6 +63,11 @@ def device_to_host_transfers(report: GraphReport) -> list[str]:
     return [name for name in report.calltrace if _is_download(name)]
 
 
+def dram_slices(report: GraphReport) -> int:
+    """Number of DRAM width slices the captured convs ran in (one PaddedSlice per slice; 0 = unsliced)."""
+    return sum(1 for name in report.calltrace if name == "PaddedSliceDeviceOperation")
+
+
 SAMPLING_RATE = 22050
 REF_ENC = "openvoice_v2/ref_enc/ref_enc.pt"
 CONFIG = "openvoice_v2/config.json"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from models.demos.openvoice.demo.benchmark_converter import STAGES, benchmark, format_table, release_model
+from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 
 
+@pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 def test_benchmark_converter_short_input(device, device_is_mock: bool) -> None:
     model = release_model(config=None, checkpoint=None)  # release shapes, seeded random weights
     (figures,) = benchmark(device, device_is_mock, model, seconds=[0.3], iterations=2)
@@ -21,6 +25,11 @@ def test_benchmark_converter_short_input(device, device_is_mock: bool) -> None:
     assert figures.forward.peak_l1_bytes > 0
     if device_is_mock:
         assert figures.latency_ms is None  # mock timing is host emulation: not reported
+        assert figures.end_to_end_ms is None and figures.cold_ms is None
+        # The first forward at a new length uploads prepared weights/configs, reads nothing back.
+        assert figures.cold_uploads > 0 and figures.cold_downloads == 0
     else:
         assert figures.latency_ms > 0 and figures.rtf > 0
-    assert "generator" in format_table([figures])
+        assert figures.end_to_end_ms > 0 and figures.cold_ms > 0
+    table = format_table([figures])
+    assert "generator" in table and "first forward at a new input length" in table

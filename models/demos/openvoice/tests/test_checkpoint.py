@@ -14,14 +14,8 @@ from models.demos.openvoice.common.checkpoint import CheckpointError, fold_weigh
 from models.demos.openvoice.common.config import load_config
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from tests.shared_data import require_shared_data
 
 GOLDEN_VC = "golden/vc_small_tau0"
-
-
-@pytest.fixture(scope="module")
-def data_dir() -> Path:
-    return require_shared_data()
 
 
 def _layer(kind: str) -> nn.Module:
@@ -67,20 +61,20 @@ def test_fold_weight_norm_matches_torch(kind: str, form: str) -> None:
         torch.testing.assert_close(plain.weight, normed.weight, rtol=0, atol=1e-7)
 
 
-def _vc_model(data_dir: Path) -> tuple[ToneColorConverter, dict[str, torch.Tensor], str]:
-    folder = data_dir / GOLDEN_VC
+def _vc_model(shared_data: Path) -> tuple[ToneColorConverter, dict[str, torch.Tensor], str]:
+    folder = shared_data / GOLDEN_VC
     model = ToneColorConverter.from_config(load_config(folder / "config.json"))
     return model, read_state_dict(folder / "checkpoint.pth"), str(folder / "checkpoint.pth")
 
 
-def test_golden_checkpoint_loads_strictly(data_dir: Path) -> None:
-    model, state, source = _vc_model(data_dir)
+def test_golden_checkpoint_loads_strictly(shared_data: Path) -> None:
+    model, state, source = _vc_model(shared_data)
     load_strict(model, state, source=source)
     assert torch.equal(model.dec.conv_post.weight, state["dec.conv_post.weight"])
 
 
-def test_renamed_key_is_named(data_dir: Path) -> None:
-    model, state, source = _vc_model(data_dir)
+def test_renamed_key_is_named(shared_data: Path) -> None:
+    model, state, source = _vc_model(shared_data)
     state["flow.flows.0.pre.weight_renamed"] = state.pop("flow.flows.0.pre.weight")
     with pytest.raises(CheckpointError) as error:
         load_strict(model, state, source=source)
@@ -90,8 +84,8 @@ def test_renamed_key_is_named(data_dir: Path) -> None:
     assert source in message
 
 
-def test_wrong_shape_is_named_with_both_shapes(data_dir: Path) -> None:
-    model, state, source = _vc_model(data_dir)
+def test_wrong_shape_is_named_with_both_shapes(shared_data: Path) -> None:
+    model, state, source = _vc_model(shared_data)
     right = tuple(state["dec.conv_post.weight"].shape)
     state["dec.conv_post.weight"] = torch.zeros(1, right[1] + 1, 7)
     with pytest.raises(CheckpointError) as error:
@@ -101,15 +95,15 @@ def test_wrong_shape_is_named_with_both_shapes(data_dir: Path) -> None:
     assert "missing keys" not in message and "unexpected keys" not in message
 
 
-def test_missing_key_is_named(data_dir: Path) -> None:
-    model, state, source = _vc_model(data_dir)
+def test_missing_key_is_named(shared_data: Path) -> None:
+    model, state, source = _vc_model(shared_data)
     del state["ref_enc.proj.bias"]
     with pytest.raises(CheckpointError, match=re.escape("missing keys: ['ref_enc.proj.bias']")):
         load_strict(model, state, source=source)
 
 
-def test_ref_enc_from_plain_state_dict(data_dir: Path) -> None:
-    path = data_dir / "openvoice_v2/ref_enc/ref_enc.pt"
+def test_ref_enc_from_plain_state_dict(shared_data: Path) -> None:
+    path = shared_data / "openvoice_v2/ref_enc/ref_enc.pt"
     ref_enc = load_reference_encoder(path)
     raw = read_state_dict(path)
     assert all(k.startswith("ref_enc.") for k in raw)
@@ -119,8 +113,8 @@ def test_ref_enc_from_plain_state_dict(data_dir: Path) -> None:
         assert torch.equal(value, folded["ref_enc." + key]), key
 
 
-def test_ref_enc_from_full_checkpoint(data_dir: Path) -> None:
-    folder = data_dir / GOLDEN_VC
+def test_ref_enc_from_full_checkpoint(shared_data: Path) -> None:
+    folder = shared_data / GOLDEN_VC
     gin = load_config(folder / "config.json").model.gin_channels
     ref_enc = load_reference_encoder(folder / "checkpoint.pth", gin_channels=gin)
     converter = ToneColorConverter.load(folder / "config.json", folder / "checkpoint.pth")
@@ -129,8 +123,8 @@ def test_ref_enc_from_full_checkpoint(data_dir: Path) -> None:
         assert torch.equal(ref_enc(spec.transpose(1, 2)).unsqueeze(-1), converter.extract_se(spec))
 
 
-def test_ref_enc_wrong_width_fails_naming_proj(data_dir: Path) -> None:
-    folder = data_dir / GOLDEN_VC
+def test_ref_enc_wrong_width_fails_naming_proj(shared_data: Path) -> None:
+    folder = shared_data / GOLDEN_VC
     gin = load_config(folder / "config.json").model.gin_channels
     with pytest.raises(CheckpointError, match=rf"proj\.weight: checkpoint \({gin}, 128\) vs model \(256, 128\)"):
         load_reference_encoder(folder / "checkpoint.pth", gin_channels=256)

@@ -10,8 +10,9 @@ import torch
 
 from models.demos.openvoice.common.config import load_config
 from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
-from models.demos.openvoice.tests.real_speech import CONFIG, clip_path, data_dir, reference_encoder
-from models.demos.openvoice.tt.backend import TtnnBackend
+from models.demos.openvoice.tests.helpers import CONFIG, clip_path, reference_encoder
+from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
+from tests.shared_data import require_shared_data
 
 CLIPS = ["hello_world", "one_two_three", "counting", "quick_brown_fox"]
 
@@ -27,12 +28,12 @@ def _concurrent_equals_sequential(cloner: VoiceCloner) -> None:
 
 
 def test_threads_share_a_reference_cloner() -> None:
-    config = load_config(data_dir() / CONFIG)
+    config = load_config(require_shared_data() / CONFIG)
     _concurrent_equals_sequential(VoiceCloner(config, ReferenceBackend(config, reference_encoder()), SpeakerEmbeddingCache("ref")))
 
 
-@pytest.mark.parametrize("device_params", [{"l1_small_size": 16384}], indirect=True)
+@pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 def test_threads_share_a_device_cloner(device) -> None:
-    config = load_config(data_dir() / CONFIG)
+    config = load_config(require_shared_data() / CONFIG)
     backend = TtnnBackend(config, device, reference_encoder())
     _concurrent_equals_sequential(VoiceCloner(config, backend, SpeakerEmbeddingCache("tt")))

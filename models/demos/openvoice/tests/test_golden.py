@@ -12,10 +12,11 @@ import pytest
 import torch
 
 from models.demos.openvoice.tools.check_golden import GoldenError, check_folder, main
-from tests.shared_data import require_shared_data, shared_data_dir
+from tests.shared_data import REPO_ROOT, require_shared_data, shared_data_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
 CLI_FOLDER = "vc_small_tau0"  # the fastest case
+# Every golden folder the project ships; a folder that disappears (or appears) must be noticed.
+EXPECTED_GOLDEN = {"spec_se_real", "tts_small_en", "vc_small_b2", "vc_small_tau0"}
 
 
 def _golden_names() -> list[str]:
@@ -28,6 +29,12 @@ def _golden_names() -> list[str]:
 @pytest.fixture(scope="module")
 def golden_dir() -> Path:
     return require_shared_data() / "golden"
+
+
+def test_golden_folders_are_exactly_the_expected_set(golden_dir: Path) -> None:
+    found = {p.name for p in golden_dir.iterdir() if (p / "case.pt").is_file()}
+    assert found == EXPECTED_GOLDEN, f"missing {sorted(EXPECTED_GOLDEN - found)}, unexpected {sorted(found - EXPECTED_GOLDEN)}"
+    assert set(_golden_names()) == EXPECTED_GOLDEN  # the parametrisation below covers all of them
 
 
 @pytest.mark.parametrize("name", _golden_names())

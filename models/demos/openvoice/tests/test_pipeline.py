@@ -10,7 +10,8 @@ import torch
 from models.demos.openvoice.common.audio import AudioError, load_audio
 from models.demos.openvoice.common.config import load_config
 from models.demos.openvoice.demo.pipeline import SE_SEGMENT_SECONDS, ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner, split_segments
-from models.demos.openvoice.tests.real_speech import CONFIG, clip_path, data_dir, reference_encoder
+from models.demos.openvoice.tests.helpers import CONFIG, clip_path, reference_encoder
+from tests.shared_data import require_shared_data
 
 RATE = 22050
 
@@ -26,7 +27,7 @@ def test_split_segments_is_the_fewest_equal_pieces():
 
 def test_long_reference_is_the_mean_of_its_segments():
     """A 70 s reference (jfk looped) = mean of the embeddings of its three ~23 s segments."""
-    config = load_config(data_dir() / CONFIG)
+    config = load_config(require_shared_data() / CONFIG)
     backend = ReferenceBackend(config, reference_encoder())
     cloner = VoiceCloner(config, backend, SpeakerEmbeddingCache("test"))
     jfk = load_audio(clip_path("jfk"), RATE)
@@ -36,7 +37,7 @@ def test_long_reference_is_the_mean_of_its_segments():
 
 
 def _cloner() -> VoiceCloner:
-    config = load_config(data_dir() / CONFIG)
+    config = load_config(require_shared_data() / CONFIG)
     return VoiceCloner(config, ReferenceBackend(config, reference_encoder()), SpeakerEmbeddingCache("test"))
 
 
@@ -73,7 +74,7 @@ def test_dc_offset_is_silence():
 
 
 def test_disk_cache_survives_a_corrupt_entry(tmp_path):
-    config = load_config(data_dir() / CONFIG)
+    config = load_config(require_shared_data() / CONFIG)
     backend = ReferenceBackend(config, reference_encoder())
     speech = load_audio(clip_path("hello_world"), RATE)
     first = VoiceCloner(config, backend, SpeakerEmbeddingCache("m", tmp_path)).extract_se([speech])

@@ -13,18 +13,12 @@ from scipy.signal import get_window, resample_poly
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram, spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from tests.shared_data import require_shared_data
 
 
 @pytest.fixture(scope="module")
-def data_dir() -> Path:
-    return require_shared_data()
-
-
-@pytest.fixture(scope="module")
-def b2(data_dir: Path) -> tuple[ToneColorConverter, dict]:
+def b2(shared_data: Path) -> tuple[ToneColorConverter, dict]:
     """The batch-of-2 golden case: real spectrograms of different lengths, small random model."""
-    folder = data_dir / "golden/vc_small_b2"
+    folder = shared_data / "golden/vc_small_b2"
     model = ToneColorConverter.load(folder / "config.json", folder / "checkpoint.pth")
     return model, torch.load(folder / "case.pt", weights_only=False)["inputs"]
 
@@ -118,8 +112,8 @@ def _numpy_spectrogram(y: np.ndarray, n_fft: int = 1024, hop: int = 256) -> np.n
     return np.sqrt(np.abs(spectrum) ** 2 + 1e-6).T  # [bins, T]
 
 
-def test_spectrogram_matches_numpy(data_dir: Path) -> None:
-    wav, rate = soundfile.read(data_dir / "audio/hello_world.wav", dtype="float32")
+def test_spectrogram_matches_numpy(shared_data: Path) -> None:
+    wav, rate = soundfile.read(shared_data / "audio/hello_world.wav", dtype="float32")
     assert rate == 16000 and wav.ndim == 1
     wav = resample_poly(wav, 441, 320).astype(np.float32)  # 16 kHz -> 22.05 kHz
     ours = spectrogram(torch.from_numpy(wav)[None])
@@ -139,10 +133,10 @@ def test_spectrogram_lengths() -> None:
         assert spectrogram(torch.randn(1, n) * 0.1).shape[-1] == int(spectrogram_lengths([n])[0])
 
 
-def test_real_speaker_embeddings(data_dir: Path) -> None:
+def test_real_speaker_embeddings(shared_data: Path) -> None:
     """The release ref_enc.pt reproduces the golden real-weight embeddings."""
-    case = torch.load(data_dir / "golden/spec_se_real/case.pt", weights_only=False)
-    ref_enc = load_reference_encoder(data_dir / "openvoice_v2/ref_enc/ref_enc.pt")
+    case = torch.load(shared_data / "golden/spec_se_real/case.pt", weights_only=False)
+    ref_enc = load_reference_encoder(shared_data / "openvoice_v2/ref_enc/ref_enc.pt")
     embeddings = {}
     with torch.inference_mode():
         for name, wav in case["inputs"]["wav_22k"].items():

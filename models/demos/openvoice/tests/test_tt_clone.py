@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import subprocess
@@ -143,7 +144,7 @@ def _cloner(backend: TtnnBackend) -> VoiceCloner:
     "make_clip, message",
     [
         (lambda tmp: [], "at least one reference clip"),
-        (lambda tmp: [np.zeros(0, dtype=np.float32)], "too short"),
+        (lambda tmp: [np.zeros(0, dtype=np.float32)], "empty audio"),  # checked before the length (common/audio.py)
         (lambda tmp: [np.zeros(22050, dtype=np.float32)], "silent"),
         (lambda tmp: [np.random.default_rng(0).normal(0, 0.1, 5000).astype(np.float32)], "too short"),
         (lambda tmp: [_write(tmp / "corrupt.wav", b"RIFF....not audio")], "cannot decode"),
@@ -218,3 +219,95 @@ def test_convert_from_waveform_has_no_host_round_trip(device) -> None:
 def test_convert_needs_the_converter_checkpoint(backend: TtnnBackend) -> None:
     with pytest.raises(RuntimeError, match="converter checkpoint"):
         backend.voice_conversion(np.zeros(22050, dtype=np.float32), torch.zeros(1, 256, 1), torch.zeros(1, 256, 1), 0.3)
+
+
+@DEVICE
+def test_clone_cold_call_at_a_new_length_only_uploads(backend: TtnnBackend) -> None:
+    """The FIRST call at a new reference length prepares the conv2d weights for that shape: host->device
+    uploads (prepared weights, conv configs) only, never a read-back (to_torch / Tensor::cpu /
+    from_device). Warm calls make no transfer at all (test_clone_forward_has_no_host_round_trip)."""
+    uploaded = [backend.upload(w.numpy()) for w in list(golden_case()["inputs"]["wav_22k"].values())[1:]]
+    report = capture(backend.mean_embedding, uploaded)  # cold: a fresh backend has nothing prepared
+    assert report.num_host_transfers > 0, "a cold call must upload the prepared conv weights"
+    assert device_to_host_transfers(report) == [], report.host_transfers
+    assert report.operations.count("ttnn.conv2d") == 12
+
+
+def _noise(samples: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, 0.1, samples).astype(np.float32)
+
+
+@DEVICE
+def test_program_cache_stays_bounded_over_many_lengths(device) -> None:
+    """A long-lived backend sees a new input length per call and ~4 new programs per conv per length:
+    `TtnnBackend` clears the program cache between calls once it exceeds its cap, so the entry
+    count stays below cap + one call's programs; results after a clear are unchanged."""
+    config = load_config(require_shared_data() / CONFIG)
+    lengths = [11025 + 4096 * i for i in range(8)]  # every one a new conv input height
+    probe = TtnnBackend(config, device, reference_encoder())
+    start = device.num_program_cache_entries()
+    probe.speaker_embedding([_noise(lengths[0])])
+    per_call = device.num_program_cache_entries() - start  # programs one new length adds (at most)
+    assert per_call > 0
+    cap = 2 * per_call
+    backend = TtnnBackend(config, device, reference_encoder(), max_program_cache_entries=cap)
+    first = backend.speaker_embedding([_noise(lengths[1])])
+    counts = []
+    for samples in lengths[2:]:
+        backend.speaker_embedding([_noise(samples)])
+        counts.append(device.num_program_cache_entries())
+    assert backend.program_cache_clears >= 1, counts
+    assert max(counts) <= cap + per_call, (counts, cap, per_call)
+    assert torch.equal(backend.speaker_embedding([_noise(lengths[1])]), first)  # programs rebuilt after a clear
+
+
+@DEVICE
+def test_close_waits_for_an_in_flight_call(backend: TtnnBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """close() takes the call lock: it returns only after a running call finished; later calls fail clearly."""
+    started, release, results = threading.Event(), threading.Event(), []
+    run = backend.mean_embedding
+
+    def slow(uploaded):
+        started.set()
+        assert release.wait(30)
+        return run(uploaded)
+
+    monkeypatch.setattr(backend, "mean_embedding", slow)
+    worker = threading.Thread(target=lambda: results.append(backend.speaker_embedding([_noise(11025)])))
+    worker.start()
+    assert started.wait(30)
+    closer = threading.Thread(target=backend.close)
+    closer.start()
+    closer.join(0.5)
+    assert closer.is_alive(), "close() did not wait for the in-flight call"
+    release.set()
+    worker.join(120)
+    closer.join(30)
+    assert not closer.is_alive() and results and results[0].shape == (1, 256, 1)
+    with pytest.raises(RuntimeError, match="closed"):
+        backend.speaker_embedding([_noise(11025)])
+
+
+@DEVICE
+def test_open_exit_hook_holds_the_device_not_the_backend(device, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TtnnBackend.open registers one exit hook that closes its device; the hook does not keep the
+    backend (and its model) alive, and close() unregisters it."""
+    hooks, closed = [], []
+    monkeypatch.setattr(backend_module, "open_device", lambda mode, l1_small_size: (device, True))
+    monkeypatch.setattr(backend_module, "close_device", closed.append)
+    monkeypatch.setattr(backend_module.atexit, "register", hooks.append)
+    monkeypatch.setattr(backend_module.atexit, "unregister", hooks.remove)
+    config = load_config(require_shared_data() / CONFIG)
+
+    backend = TtnnBackend.open(config, reference_encoder())
+    assert len(hooks) == 1
+    backend.close()
+    assert hooks == [] and closed == [device]
+
+    backend = TtnnBackend.open(config, reference_encoder())
+    alive = weakref.ref(backend)
+    del backend
+    gc.collect()
+    assert alive() is None, "the exit hook keeps the backend alive"
+    hooks.pop()()  # what interpreter exit would run
+    assert closed == [device, device]

@@ -12,15 +12,14 @@ import torch
 import torch.nn.functional as F
 import ttnn
 
-from models.demos.openvoice.demo.benchmark_converter import dram_slices
-from models.demos.openvoice.tests.helpers import device_to_host_transfers, module_pcc
+from models.demos.openvoice.tests.helpers import device_to_host_transfers, dram_slices, module_pcc
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.conv import PREPARED_SHAPES, TtConv1d, TtConvTranspose1d, polyphase_weights
 from models.demos.openvoice.tt.tone_color_converter import from_time_major, to_time_major
 from tests.mock_device import assert_no_host_round_trip, capture
 from tests.ttnn.utils_for_testing import assert_with_pcc
 
-pytestmark = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
+DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 
 BATCH = 2
 LENGTH = 45  # not a multiple of 32: exercises tile padding of the time axis
@@ -46,6 +45,7 @@ CONV_SHAPES = {
 }
 
 
+@DEVICE
 @pytest.mark.parametrize("shape", CONV_SHAPES.values(), ids=CONV_SHAPES.keys())
 def test_conv1d(device, shape: tuple[int, int, int, int, int]) -> None:
     c_in, c_out, kernel, dilation, length = shape
@@ -61,6 +61,7 @@ def test_conv1d(device, shape: tuple[int, int, int, int, int]) -> None:
     assert_with_pcc(expected, y, module_pcc(device))
 
 
+@DEVICE
 def test_conv1d_weights_prepared_once(device) -> None:
     """The second call with the same shape reuses the device-prepared weights: one conv op,
     no host transfer (the first call uploads and prepares them)."""
@@ -78,6 +79,7 @@ def test_conv1d_weights_prepared_once(device) -> None:
     ), "prepared weights were re-created"
 
 
+@DEVICE
 def test_conv1d_cold_call_only_uploads(device) -> None:
     """The first call at a new shape prepares the weights: host->device uploads only (prepared
     weight/bias, conv configs), never a read-back (ttnn 0.81.1 prepares on the host; a
@@ -90,6 +92,7 @@ def test_conv1d_cold_call_only_uploads(device) -> None:
     assert device_to_host_transfers(report) == [], report.host_transfers
 
 
+@DEVICE
 def test_prepared_weights_are_bounded_per_shape(device) -> None:
     """A long-lived converter sees a new input length per clip: only the most recent
     PREPARED_SHAPES shapes keep device-prepared weights (least recently used dropped)."""
@@ -123,6 +126,7 @@ def test_polyphase_weights_exact(kernel: int, stride: int, padding: int) -> None
     torch.testing.assert_close(y, expected, rtol=0, atol=1e-12)
 
 
+@DEVICE
 @pytest.mark.parametrize("kernel,stride,padding", TRANSPOSE_CASES)
 def test_conv_transpose1d(device, kernel: int, stride: int, padding: int) -> None:
     torch.manual_seed(0)
@@ -136,6 +140,7 @@ def test_conv_transpose1d(device, kernel: int, stride: int, padding: int) -> Non
     assert_with_pcc(expected, y, module_pcc(device))  # bf16, as test_conv1d
 
 
+@DEVICE
 def test_conv_transpose1d_release_first_stage(device) -> None:
     """The widest upsampling layer of the release decoder: 512 -> 256, k16, s8 (a 512 -> 2048
     polyphase conv)."""
@@ -154,6 +159,7 @@ def test_polyphase_rejects_odd_padding_remainder() -> None:
         polyphase_weights(torch.zeros(2, 2, 5), None, 2, 1)
 
 
+@DEVICE
 def test_long_sequence_uses_dram_slicing(device) -> None:
     """slice_config=None on a DRAM input: a short sequence runs in one piece, the 10 s
     last-stage shape (220k samples x 32 channels, k11 d5) is width-sliced through DRAM by

@@ -27,7 +27,7 @@ from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter, VoiceConversionOutput
 from models.demos.openvoice.tests.helpers import audio_pcc, device_to_host_transfers, module_pcc
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from models.demos.openvoice.tt.conv import precise_compute_config
+from models.demos.openvoice.tt.conv import TtConv1d, precise_compute_config
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.residual_coupling import full_channel_weights
 from models.demos.openvoice.tt.tone_color_converter import (
@@ -40,7 +40,7 @@ from models.demos.openvoice.tt.wavenet import SpeakerRows
 from tests.mock_device import assert_no_host_round_trip, capture
 from tests.ttnn.utils_for_testing import assert_with_pcc
 
-pytestmark = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
+DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 
 TAU = 0.3
 LATENTS = ("z", "m_q", "logs_q", "z_p", "z_hat")
@@ -101,6 +101,7 @@ def _up(device, x: torch.Tensor) -> ttnn.Tensor:
 # ---- per module, release config -------------------------------------------------------
 
 
+@DEVICE
 def test_posterior_encoder(device, release: Case) -> None:
     tt = TtToneColorConverter(device, release.model)
     z, m_q, logs_q = tt.encode(release.upload(tt))
@@ -109,6 +110,7 @@ def test_posterior_encoder(device, release: Case) -> None:
         logger.info(f"posterior encoder {name}: PCC {pcc:.6f}")
 
 
+@DEVICE
 @pytest.mark.parametrize(
     "stage, given, produced",
     [("flow_forward", "z", "z_p"), ("flow_reverse", "z_p", "z_hat"), ("decode", "z_hat", "audio")],
@@ -121,6 +123,7 @@ def test_stage_on_reference_input(device, release: Case, stage: str, given: str,
     logger.info(f"{stage} {produced}: PCC {pcc:.6f}")
 
 
+@DEVICE
 def test_generator_resblock2_conditioned(device) -> None:
     """ResBlock2 decoder (HiFi-GAN V3 blocks), other rates/kernels, with speaker conditioning
     (not zero_g) per batch item: B=2, 37 frames."""
@@ -135,6 +138,25 @@ def test_generator_resblock2_conditioned(device) -> None:
     with torch.inference_mode():
         expected = ref(x, g=g)
     assert_with_pcc(expected, _down(audio, 2), module_pcc(device))
+
+
+@DEVICE
+def test_speaker_conditioning_projects_items_then_rows(device) -> None:
+    """SpeakerRows.project = S @ (g @ W): the 1x1 conditioning conv runs on the B embeddings (one
+    linear on [B, gin]) and S (K = B) copies each item's projection to its rows; same numbers as
+    the per-row (S @ g) @ W."""
+    torch.manual_seed(0)
+    b, t, gin, co = 2, 37, 16, 64
+    weight, g = torch.randn(co, gin, 1) / gin**0.5, torch.randn(b, gin)
+    conv = TtConv1d(device, weight, None, compute=precise_compute_config(device))
+    segments = torch.eye(b).repeat_interleave(t, dim=0)
+    upload = lambda x: ttnn.from_torch(x.reshape(1, 1, *x.shape), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=device)  # noqa: E731
+    speaker = SpeakerRows(upload(segments), upload(g))
+    report = capture(speaker.project, conv)
+    assert [str(op) for op in report.operations] == ["ttnn.linear", "ttnn.matmul"]  # items first, then rows
+    assert_no_host_round_trip(report)
+    expected = (segments @ g @ weight[:, :, 0].t()).reshape(1, 1, b * t, co)
+    assert_with_pcc(expected, ttnn.to_torch(report.result).float(), module_pcc(device))
 
 
 # ---- end to end -----------------------------------------------------------------------
@@ -155,10 +177,12 @@ def _check_end_to_end(device, case: Case, compare_latents: bool = True) -> dict[
     return pccs
 
 
+@DEVICE
 def test_end_to_end_release(device, release: Case) -> None:
     _check_end_to_end(device, release)
 
 
+@DEVICE
 @pytest.mark.parametrize("name", ["vc_small_b2", "vc_small_tau0"])
 def test_end_to_end_golden(device, shared_data: Path, name: str) -> None:
     """Upstream's recorded outputs (vc_small_b2: B=2 with lengths 40 and 27; vc_small_tau0:
@@ -166,6 +190,7 @@ def test_end_to_end_golden(device, shared_data: Path, name: str) -> None:
     _check_end_to_end(device, golden_case(shared_data, name))
 
 
+@DEVICE
 def test_end_to_end_without_zero_g(device, shared_data: Path) -> None:
     """A converter with zero_g off (V1 style): the posterior encoder and the decoder are
     conditioned per batch item on g_src / g_tgt through the same S @ g rows."""
@@ -179,6 +204,7 @@ def test_end_to_end_without_zero_g(device, shared_data: Path) -> None:
     _check_end_to_end(device, Case(case.model, i, outputs))
 
 
+@DEVICE
 def test_voice_conversion_torch_api(device, shared_data: Path) -> None:
     case = golden_case(shared_data, "vc_small_b2")
     i = case.inputs
@@ -188,6 +214,7 @@ def test_voice_conversion_torch_api(device, shared_data: Path) -> None:
     assert_with_pcc(case.outputs["audio"], audio, audio_pcc(device))
 
 
+@DEVICE
 def test_forward_has_no_host_round_trip(device, shared_data: Path) -> None:
     """After the first call (which prepares conv weights per input shape), forward is device only."""
     case = golden_case(shared_data, "vc_small_b2")
@@ -200,6 +227,7 @@ def test_forward_has_no_host_round_trip(device, shared_data: Path) -> None:
     assert_with_pcc(case.outputs["audio"], _down(report.result, 2), audio_pcc(device))
 
 
+@DEVICE
 def test_cold_forward_at_a_new_length_only_uploads(device, shared_data: Path) -> None:
     """The FIRST forward at a new input length prepares the conv weights for that shape: ttnn
     0.81.1 does it on the host, so the call uploads prepared weights/biases and conv config

@@ -6,8 +6,8 @@ Here each segment is uploaded once, the spectrogram, reference encoder and the a
 over segments run on device, and the embedding is downloaded once.
 
 Long-lived processes: every new input length adds programs to the device's program cache
-(~4 per conv per length; each keeps its sliding-window config tensors in DRAM, see
-`tt/conv.py`). Before each call -- never inside a forward -- the backend clears the program
+(134-150 per conversion length, 52-80 per clone length, measured; the conv programs keep
+their sliding-window config tensors in DRAM, see `tt/conv.py`). Before each call -- never inside a forward -- the backend clears the program
 cache once it holds more than `PROGRAM_CACHE_MAX_ENTRIES` programs (`_bound_program_cache`,
 used by clone and conversion alike). Prepared conv weights are bounded separately
 (`conv.PREPARED_SHAPES` per conv). Cost: after a clear, the next call at every length
@@ -39,10 +39,11 @@ from tests.mock_device import close_device, is_mock, open_device
 # tt-metal's usual size for conv models. Conv sliding-window configs go to DRAM
 # (`config_tensors_in_dram`), so cached programs of many input lengths do not fill it.
 L1_SMALL_SIZE = 16384
-# Program-cache bound for long-lived processes (see the module docstring). One clone length
-# adds ~30 programs, one conversion length ~500 (the converter has ~100 convs); 4096 keeps the
-# programs of several recent lengths warm while bounding host memory and config DRAM.
-PROGRAM_CACHE_MAX_ENTRIES = 4096
+# Program-cache bound for long-lived processes (see the module docstring). Measured on the mock:
+# a new input length adds 134-150 programs to a release-config conversion and 52-80 to a clone;
+# 1024 keeps the programs of about the last 7 conversion lengths, in line with the prepared
+# weights kept per conv (`conv.PREPARED_SHAPES` = 8 shapes).
+PROGRAM_CACHE_MAX_ENTRIES = 1024
 
 
 class TtnnBackend:

@@ -26,9 +26,11 @@ Choices (per shape):
   allocated for every cached conv program, and with ~100 conv shapes per input length the
   16 KiB L1_SMALL region overflowed at the second input length (5 s then 10 s, found by the
   benchmark). DRAM costs one small read per conv launch and takes the configs out of the
-  16 KiB region, but they still cost DRAM (and the programs host memory): the program cache
-  grows by ~4 entries per conv per new input length, so the long-lived backend bounds it
-  (`tt/backend.py: PROGRAM_CACHE_MAX_ENTRIES`, cleared between calls past the cap).
+  16 KiB region, but they still cost DRAM (and the programs host memory), and the program
+  cache grows with every new input length (134-150 programs per release-config converter
+  length on the mock), so many input lengths are not free either: the long-lived backend
+  bounds the cache (`tt/backend.py: PROGRAM_CACHE_MAX_ENTRIES`, cleared between calls, never
+  inside a forward, once past the cap).
 * Prepared weights: the first call for a given (B, T) passes the torch-layout host weight
   with ``return_weights_and_bias=True`` and caches the device-prepared weight/bias; later
   calls with that shape reuse them (nothing re-prepared per call). The cache is keyed by
@@ -37,7 +39,8 @@ Choices (per shape):
   Host transfers, tested with graph capture: a WARM call (shape cached) makes none; the
   COLD call at a new shape makes host->device uploads only -- ttnn 0.81.1 prepares the
   weight on the host and uploads it, and uploads the conv's sliding-window config tensors
-  (about 425 uploads for a vc_small_b2 converter forward) -- and no device->host transfer
+  (425 uploads for a vc_small_b2 converter forward: 421 inside ``ttnn.conv1d``, 4 inside the
+  polyphase ``ttnn.reshape``) -- and no device->host transfer
   (no ``to_torch`` / ``Tensor::cpu`` / ``from_device``). Keeping the raw weights on the host
   is deliberate: ttnn 0.81.1 reads a device-resident raw weight back with ``Tensor::cpu`` to
   prepare it, which would add a device->host round trip to every cold call. The uploads

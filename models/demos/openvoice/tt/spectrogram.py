@@ -10,12 +10,13 @@ exactly rows t..t+k-1, so framing is k slices and a concat, and the DFT one matm
 
 Precision: float32 tensors, `conv.precise_compute_config` (HiFi3 with fp32 accumulation on
 Wormhole, where ttnn warns that HiFi4 + fp32 accumulation is less accurate). Wormhole's FPU
-reads float32 matmul operands as tf32 (10 mantissa bits, truncated), and at HiFi3 it skips the
-product of the two operands' low mantissa parts (tt-metal's matrix-engine report: srcA is
-consumed as 4 + 4 mantissa bits, srcB as 6 + 6, HiFi3 runs 3 of the 4 partial products).
-bf16 operands (7 bits) are not enough for a 1024-term DFT: they cost the real-weight
-embedding PCC 0.990 (jfk); the HiFi3 model of tf32 operands keeps it > 0.9999
-(`test_dft_operand_precision`, a CPU model; not measured on a card).
+unpacks float32 matmul operands to tf32 (10 mantissa bits, truncated); its 5x7-bit multiplier
+then consumes srcA as 4 + 4 mantissa bits (8 of the 10) and srcB as 6 + 6, and HiFi3 runs 3 of
+the 4 partial products, skipping srcA-low x srcB-low (tt-metal's matrix-engine report).
+bf16 operands (7 bits) are not enough for a 1024-term DFT: real-weight embedding PCC 0.990
+(jfk). CPU model of the card (`test_dft_operand_precision`, not measured on a card): tf32
+operands with exact products 0.99999; HiFi3 as described 0.99949 / 0.99955 (frames / basis in
+srcA), HiFi4 hardly better (0.99952 / 0.99956): srcA's 8 bits dominate, above the 0.999 bar.
 
 What is exact: the framing (slices, concat, reshapes) is data movement. The reflect padding
 is NOT pure data movement: it is a matmul of the `pad` edge samples with the anti-identity

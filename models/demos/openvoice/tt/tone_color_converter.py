@@ -12,8 +12,8 @@ B embeddings (``g @ W``, [B, 2H]) and copies them to their rows with ``S @ (g @ 
 Host transfers of `forward` (tested with graph capture, tests/test_tt_converter.py):
 
 * warm (an input length seen before, its prepared conv weights still cached): none at all;
-* cold (the first forward at a new input length B x T): host->device uploads only, about
-  425 on vc_small_b2: ttnn 0.81.1 prepares conv weights on the host for the sharding it
+* cold (the first forward at a new input length B x T): host->device uploads only, 425 on
+  vc_small_b2 (421 inside ``ttnn.conv1d``, 4 inside the polyphase ``ttnn.reshape``): ttnn 0.81.1 prepares conv weights on the host for the sharding it
   derives from the input shape, so `ttnn.conv1d` uploads the prepared weights/bias and the
   conv's sliding-window config tensors (`tt/conv.py: PreparedWeights`). Nothing is read
   back: no `to_torch`, `Tensor::cpu` or `from_device` (device-resident raw weights would

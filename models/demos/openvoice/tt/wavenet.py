@@ -16,7 +16,8 @@ sigmoid(second half) -> two 1x1 convs (residual, skip). Preprocessing at load:
   ``S @ (g @ W_cond_l)`` (K = B): per row a K=B selection instead of a K=gin product over all
   B*T rows. No reshape of the time axis (T is not a multiple of 32, so a [B, T, C] view
   would re-tile). Exact for any batch: S has one 1 per row, so the expansion copies the bf16
-  projection (exactly, at HiFi3: the product 1.0 * x loses no operand bits in any phase).
+  projection (a bf16 x has 7 mantissa bits, fewer than either multiplier operand consumes
+  at HiFi3, so 1.0 * x is exact).
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ from loguru import logger
 
 from models.demos.openvoice.demo import benchmark_clone, benchmark_converter
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
-from models.demos.openvoice.tests.real_speech import REF_ENC, data_dir
+from models.demos.openvoice.tests.helpers import REF_ENC
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
+from tests.shared_data import require_shared_data
 
 
 @pytest.mark.models_performance_bare_metal
@@ -31,6 +32,6 @@ def test_perf_converter(device) -> None:
 @pytest.mark.requires_device
 @pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 def test_perf_clone(device) -> None:
-    rows = benchmark_clone.benchmark(device, load_reference_encoder(data_dir() / REF_ENC), benchmark_clone.DEFAULT_SECONDS)
+    rows = benchmark_clone.benchmark(device, load_reference_encoder(require_shared_data() / REF_ENC), benchmark_clone.DEFAULT_SECONDS)
     logger.info("\n" + benchmark_clone.format_table(rows, mock=False))
     assert all(r.latency_ms > 0 and r.host_transfers == 0 for r in rows)
