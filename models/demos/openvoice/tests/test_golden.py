@@ -98,3 +98,20 @@ def test_unknown_kind_is_named(tampered_case) -> None:
     with pytest.raises(GoldenError, match="'no_such_kind'"):
         check_folder(folder)
     assert main([str(folder)]) == 1
+
+
+def test_bad_folders_fail_with_a_message(golden_dir: Path, tmp_path: Path, capsys) -> None:
+    """A missing folder, a case with no outputs and a broken config.json each fail the command
+    with one ERROR line (no traceback), and the good folder beside them still runs."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    torch.save({"kind": "voice_conversion", "inputs": {}, "outputs": {}}, empty / "case.pt")
+    broken = tmp_path / "broken"
+    shutil.copytree(golden_dir / "vc_small_tau0", broken)
+    (broken / "config.json").write_text("{not json")
+    assert main([str(tmp_path / "missing"), str(empty), str(broken), str(golden_dir / "vc_small_tau0")]) == 1
+    out = capsys.readouterr().out
+    assert "missing  ERROR" in out and "no such golden folder" in out
+    assert "empty  ERROR" in out and "records no outputs" in out
+    assert "broken  ERROR" in out and "not valid JSON" in out
+    assert "vc_small_tau0/audio" in out and "Traceback" not in out
