@@ -67,13 +67,14 @@ def golden(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-def _activation(conv_config: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+def _with_activation(out: torch.Tensor, conv_config: Any) -> torch.Tensor:
+    """Apply the conv's fused activation (`conv_config.activation`), if any, through ttnn's golden."""
     activation = getattr(conv_config, "activation", None) if conv_config is not None else None
     if activation is None or activation == "":
-        return None
+        return out
     from ttnn.operations.activations import get_golden_function_for_activation
 
-    return get_golden_function_for_activation(activation)
+    return get_golden_function_for_activation(activation)(out)
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -123,6 +124,11 @@ def _conv_result(
     return result[0] if len(result) == 1 else tuple(result)
 
 
+def _nchw(input_tensor: torch.Tensor, batch: int, height: int, width: int, channels: int) -> torch.Tensor:
+    """Device NHWC input ([1,1,N*H*W,C] or [N,H,W,C], channels possibly padded) -> NCHW."""
+    return input_tensor.float().reshape(batch, height, width, -1)[..., :channels].permute(0, 3, 1, 2)
+
+
 def _flatten_nhwc(output_nchw: torch.Tensor) -> torch.Tensor:
     n, c, h, w = output_nchw.shape
     return output_nchw.permute(0, 2, 3, 1).reshape(1, 1, n * h * w, c)
@@ -158,9 +164,7 @@ def conv1d(
     left, right = (padding, padding) if isinstance(padding, int) else _pair(padding)
     x = F.pad(x, (left, right))
     out = F.conv1d(x, weight, _bias_1d(bias_tensor), stride=stride, dilation=dilation, groups=groups)
-    activation = _activation(conv_config)
-    if activation is not None:
-        out = activation(out)
+    out = _with_activation(out, conv_config)
     n, c, length = out.shape
     flat = out.permute(0, 2, 1).reshape(1, 1, n * length, c)
     return _conv_result(flat, length, weight_tensor, bias_tensor, kwargs)
@@ -186,15 +190,12 @@ def conv2d(
     **kwargs: Any,
 ) -> torch.Tensor | tuple[Any, ...]:
     """Device layout: input [1,1,N*H*W,C] or [N,H,W,C], OIHW weight; output [1,1,N*H_out*W_out,C_out]."""
-    x = input_tensor.float().reshape(batch_size, input_height, input_width, -1)[..., :in_channels]
-    x = x.permute(0, 3, 1, 2)
+    x = _nchw(input_tensor, batch_size, input_height, input_width, in_channels)
     top, bottom, left, right = _pads_2d(padding)
     x = F.pad(x, (left, right, top, bottom))
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
     out = F.conv2d(x, weight, _bias_1d(bias_tensor), stride=_pair(stride), dilation=_pair(dilation), groups=groups)
-    activation = _activation(conv_config)
-    if activation is not None:
-        out = activation(out)
+    out = _with_activation(out, conv_config)
     return _conv_result(_flatten_nhwc(out), (out.shape[2], out.shape[3]), weight_tensor, bias_tensor, kwargs)
 
 
@@ -221,8 +222,7 @@ def conv_transpose2d(
 ) -> torch.Tensor | tuple[Any, ...]:
     """IOHW weight (PyTorch ConvTranspose2d). ``mirror_kernel=False`` means the caller passed the kernel
     already flipped in H and W (tt-metal's own test does exactly that), so we flip it back."""
-    x = input_tensor.float().reshape(batch_size, input_height, input_width, -1)[..., :in_channels]
-    x = x.permute(0, 3, 1, 2)
+    x = _nchw(input_tensor, batch_size, input_height, input_width, in_channels)
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
     if not mirror_kernel:
         weight = torch.flip(weight, [2, 3])
@@ -239,9 +239,7 @@ def conv_transpose2d(
         groups=groups,
         dilation=_pair(dilation),
     )
-    activation = _activation(conv_config)
-    if activation is not None:
-        out = activation(out)
+    out = _with_activation(out, conv_config)
     return _conv_result(_flatten_nhwc(out), (out.shape[2], out.shape[3]), weight_tensor, bias_tensor, kwargs)
 
 
