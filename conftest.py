@@ -42,6 +42,13 @@ def _disallowed_ci_skip(report: pytest.TestReport | pytest.CollectReport) -> str
     return reason
 
 
+def _fail_disallowed_skip(report: pytest.TestReport | pytest.CollectReport, what: str) -> None:
+    reason = _disallowed_ci_skip(report)
+    if reason is not None:
+        report.outcome = "failed"
+        report.longrepr = f"{what}, which only allows {ALLOWED_CI_SKIPS}: {reason}"
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """`../shared/data`: golden vectors, real V2 config, real reference-encoder weights, speech clips."""
@@ -64,20 +71,10 @@ def caplog_loguru():
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    outcome = yield
-    report = outcome.get_result()
-    reason = _disallowed_ci_skip(report)
-    if reason is not None:
-        report.outcome = "failed"
-        report.longrepr = f"skipped in CI, which only allows {ALLOWED_CI_SKIPS}: {reason}"
+    _fail_disallowed_skip((yield).get_result(), "skipped in CI")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector: pytest.Collector):
     """Collection-time skips (module-level pytest.skip(allow_module_level=True), importorskip)."""
-    outcome = yield
-    report = outcome.get_result()
-    reason = _disallowed_ci_skip(report)
-    if reason is not None:
-        report.outcome = "failed"
-        report.longrepr = f"skipped at collection in CI, which only allows {ALLOWED_CI_SKIPS}: {reason}"
+    _fail_disallowed_skip((yield).get_result(), "skipped at collection in CI")
