@@ -23,7 +23,7 @@ Every skip reason here is one the CI guard in the top-level ``conftest.py``
 allows ("no Tenstorrent device", "needs a Tenstorrent device ...", "only on the
 mock device ..."), so a CI run on an N150/N300 or on the mock N150 stays green.
 
-On the mock, shadow-golden execution (:mod:`tests.mock_device.shadow`) is active
+On the mock, shadow-golden execution (:mod:`models.common.mock_device.shadow`) is active
 for the lifetime of ``device`` / ``mesh_device``. With ``--device-mode real`` and
 no card, everything needing a device skips with "no Tenstorrent device". The mock
 environment is configured in ``pytest_configure``, before any test module can
@@ -37,8 +37,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.mock_device import device as device_module
-from tests.mock_device.device import MODES, NO_DEVICE_REASON, MockOnRealHardwareError, NoDeviceError
+from models.common.mock_device import device as device_module
+from models.common.mock_device.device import MODES, NO_DEVICE_REASON, MockOnRealHardwareError, NoDeviceError
 
 REQUIRES_DEVICE_REASON = "needs a Tenstorrent device for kernel numerics/timing"
 REQUIRES_MOCK_REASON = "only on the mock device"  # + ": <why>" from the marker's argument

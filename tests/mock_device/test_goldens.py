@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import ttnn
-from tests.mock_device.rounding import bf16, block_float_round, round_to_dtype
+from models.common.mock_device.rounding import bf16, block_float_round, round_to_dtype
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 CONV_PARAMS = [{"l1_small_size": 16384}]

@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 
 import ttnn
-from tests.mock_device import device as device_module
+from models.common.mock_device import device as device_module
 from tests.mock_device import pytest_plugin
-from tests.mock_device.graph_report import assert_no_host_round_trip, capture
-from tests.mock_device.rounding import bf16
-from tests.mock_device.shadow import ShadowError, active
+from models.common.mock_device.graph_report import assert_no_host_round_trip, capture
+from models.common.mock_device.rounding import bf16
+from models.common.mock_device.shadow import ShadowError, active
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 L, C = 96, 64  # sequence length and channels of the small program
@@ -339,7 +339,7 @@ def test_mesh_skip_reasons_are_allowed_in_ci(monkeypatch, shape, mode, board, ch
 
 _N150_SCRIPT = """
 import os, torch, ttnn
-from tests.mock_device import open_device, close_device
+from models.common.mock_device import open_device, close_device
 opened = open_device()
 try:
     assert opened.is_mock

@@ -65,6 +65,6 @@ def assert_with_pcc(expected: Any, actual: Any, pcc: float = 0.9999) -> float:
 
 def pcc_for(device: Any, mock: float, real: float) -> float:
     """The PCC threshold for `device`: `mock` on the mock device (golden numerics), `real` on hardware."""
-    from tests.mock_device import is_mock
+    from models.common.mock_device import is_mock
 
     return mock if is_mock(device) else real

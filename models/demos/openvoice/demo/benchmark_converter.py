@@ -11,7 +11,7 @@ Per input length (ceil(seconds * 22050 / 256) frames, B = 1):
 
 * everywhere: a graph capture of each stage (posterior encoder, flow, reverse flow,
   decoder) and of the whole `forward`: op count, host transfers, peak L1 as the allocator
-  saw it (a lower bound: see tests/mock_device/README.md) and the number of DRAM width
+  saw it (a lower bound: see models/common/mock_device/README.md) and the number of DRAM width
   slices the convs of that stage ran in (0 = everything fitted in L1 at once);
 * on a real device: warm wall-clock latency of `forward` alone (median over `--iterations`,
   synchronised), real-time factor (latency / audio seconds), the warm END-TO-END latency of
@@ -46,7 +46,7 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 from models.demos.openvoice.tests.helpers import device_to_host_transfers, dram_slices
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
-from tests.mock_device import capture, close_device, open_device
+from models.common.mock_device import capture, close_device, open_device
 
 DEFAULT_SECONDS = (5.0, 10.0)
 STAGES = ("posterior_encoder", "flow", "reverse_flow", "generator")
@@ -208,7 +208,7 @@ def format_table(results: Sequence[ConverterFigures]) -> str:
                 f"{_fmt(r.kernel_ms if last else None, '.1f'):>9} {_fmt(r.end_to_end_ms if last else None, '.1f'):>8}"
             )
     lines.append(
-        "peak L1: allocator view summed over all cores, a lower bound (see tests/mock_device/README.md); "
+        "peak L1: allocator view summed over all cores, a lower bound (see models/common/mock_device/README.md); "
         "DRAM slices: conv1d width slices ttnn chose (0 = whole sequence in L1); latency: warm forward only; "
         "e2e: warm upload + forward + audio download"
     )

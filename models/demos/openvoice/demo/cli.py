@@ -92,7 +92,7 @@ def make_backend(
     """`auto`: TTNN when a device is selected (`--device-mode real|mock`) or a card is present, else the reference."""
     backend = args.backend
     if backend == "auto":
-        from tests.mock_device import real_device_present
+        from models.common.mock_device import real_device_present
 
         backend = "ttnn" if args.device_mode in ("real", "mock") or real_device_present() else "reference"
     if backend == "reference":
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.error(str(error))
         return 2
     except RuntimeError as error:
-        from tests.mock_device import MockOnRealHardwareError, NoDeviceError
+        from models.common.mock_device import MockOnRealHardwareError, NoDeviceError
 
         if isinstance(error, (NoDeviceError, MockOnRealHardwareError)):
             logger.error(f"device: {error}")

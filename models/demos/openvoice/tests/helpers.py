@@ -15,7 +15,7 @@ import numpy as np
 
 from models.demos.openvoice.common.audio import load_audio
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
-from tests.mock_device import GraphReport
+from models.common.mock_device import GraphReport
 from tests.shared_data import require_shared_data
 from tests.ttnn.utils_for_testing import pcc_for
 
@@ -110,3 +110,72 @@ def clip_halves() -> list[tuple[str, str, np.ndarray]]:
         for half in (audio[:middle], audio[middle:]):
             halves.append((path.stem, SPEAKERS[path.stem], np.ascontiguousarray(half)))
     return halves
+
+
+# ---- per-item checks ---------------------------------------------------------------------------
+def assert_items_close(
+    name: str,
+    expected: Any,
+    actual: Any,
+    lengths: Any = None,
+    *,
+    pcc: float,
+    max_rel: float,
+    padded: str = "match",
+) -> list[dict[str, float]]:
+    """Check a batched output item by item, not only as a whole tensor.
+
+    `expected` / `actual`: [B, ..., T] (time last); `lengths`: valid frames per item (None: all).
+    Per item b with length L:
+    * PCC of the valid region [..., :L] >= `pcc`;
+    * max |error| over the valid region <= `max_rel` * max |expected| of that item (the
+      signal's own scale, so a local fault in a short or quiet item is not averaged away);
+    * the first and last valid frames separately <= `max_rel` * scale (edge faults: padding,
+      off-by-one shifts, reflect padding);
+    * the padded region [..., L:]: "zero" -> actual must be exactly 0 (a masked output);
+      "match" -> within `max_rel` * scale of expected (an unmasked output, e.g. the decoder's
+      leak, which the reference has too); "ignore" -> not checked.
+    Returns the measured figures per item (for the log next to the bar).
+    """
+    import torch
+
+    expected = torch.as_tensor(expected).detach().double()
+    actual = torch.as_tensor(actual).detach().double()
+    assert expected.shape == actual.shape, f"{name}: shape {tuple(actual.shape)} != expected {tuple(expected.shape)}"
+    batch, frames = expected.shape[0], expected.shape[-1]
+    lengths = [frames] * batch if lengths is None else [int(v) for v in lengths]
+    assert len(lengths) == batch, f"{name}: {len(lengths)} lengths for {batch} items"
+    figures = []
+    for b, length in enumerate(lengths):
+        e, a = expected[b], actual[b]
+        ev, av = e[..., :length], a[..., :length]
+        scale = float(ev.abs().max()) or 1.0
+        item_pcc = pcc_value(ev, av)
+        err = float((ev - av).abs().max()) / scale
+        first = float((ev[..., 0] - av[..., 0]).abs().max()) / scale
+        last = float((ev[..., -1] - av[..., -1]).abs().max()) / scale
+        where = f"{name}[item {b}, {length}/{frames} frames]"
+        assert item_pcc >= pcc, f"{where}: PCC {item_pcc:.6f} < {pcc}"
+        assert err <= max_rel, f"{where}: max |error| {err:.2e} of the item's scale {scale:.3g} > {max_rel:.1e}"
+        assert first <= max_rel, f"{where}: first frame error {first:.2e} of scale > {max_rel:.1e}"
+        assert last <= max_rel, f"{where}: last valid frame error {last:.2e} of scale > {max_rel:.1e}"
+        pad_err = 0.0
+        if length < frames and padded != "ignore":
+            ep, ap = e[..., length:], a[..., length:]
+            if padded == "zero":
+                pad_err = float(ap.abs().max())
+                assert pad_err == 0.0, f"{where}: padded frames are not zero (max |value| {pad_err:.3g})"
+            elif padded == "match":
+                pad_err = float((ep - ap).abs().max()) / scale
+                assert pad_err <= max_rel, f"{where}: padded frames differ by {pad_err:.2e} of scale > {max_rel:.1e}"
+            else:
+                raise ValueError(f"padded must be 'zero', 'match' or 'ignore', got {padded!r}")
+        figures.append({"pcc": item_pcc, "max_rel": err, "first": first, "last": last, "padded": pad_err})
+    return figures
+
+
+def pcc_value(expected: Any, actual: Any) -> float:
+    """PCC as tt-metal's comp_pcc computes it (NaN/zero conventions included)."""
+    from tests.ttnn.utils_for_testing import comp_pcc
+
+    return comp_pcc(expected, actual, 0.0)[1]

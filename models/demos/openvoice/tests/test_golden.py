@@ -16,7 +16,7 @@ from tests.shared_data import REPO_ROOT, require_shared_data, shared_data_dir
 
 CLI_FOLDER = "vc_small_tau0"  # the fastest case
 # Every golden folder the project ships; a folder that disappears (or appears) must be noticed.
-EXPECTED_GOLDEN = {"spec_se_real", "tts_small_en", "vc_small_b2", "vc_small_tau0"}
+EXPECTED_GOLDEN = {"spec_se_real", "tts_small_b3", "tts_small_en", "vc_small_b2", "vc_small_tau0"}
 
 
 def _golden_names() -> list[str]:

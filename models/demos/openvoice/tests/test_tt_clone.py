@@ -34,7 +34,7 @@ from models.demos.openvoice.tests.helpers import (
 from models.demos.openvoice.tt import backend as backend_module
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
 from models.demos.openvoice.tt.conv import PREPARED_SHAPES
-from tests.mock_device import assert_no_host_round_trip, capture
+from models.common.mock_device import assert_no_host_round_trip, capture
 from tests.shared_data import REPO_ROOT, require_shared_data
 from tests.ttnn.utils_for_testing import assert_with_pcc
 

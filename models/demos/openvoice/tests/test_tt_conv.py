@@ -16,7 +16,7 @@ from models.demos.openvoice.tests.helpers import device_to_host_transfers, dram_
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.conv import PREPARED_SHAPES, TtConv1d, TtConvTranspose1d, polyphase_weights
 from models.demos.openvoice.tt.tone_color_converter import from_time_major, to_time_major
-from tests.mock_device import assert_no_host_round_trip, capture
+from models.common.mock_device import assert_no_host_round_trip, capture
 from tests.ttnn.utils_for_testing import assert_with_pcc
 
 DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)

@@ -37,7 +37,7 @@ from models.demos.openvoice.tt.tone_color_converter import (
     to_time_major,
 )
 from models.demos.openvoice.tt.wavenet import SpeakerRows
-from tests.mock_device import assert_no_host_round_trip, capture
+from models.common.mock_device import assert_no_host_round_trip, capture
 from tests.ttnn.utils_for_testing import assert_with_pcc
 
 DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)

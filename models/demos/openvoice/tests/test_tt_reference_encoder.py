@@ -11,7 +11,7 @@ from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.tests.helpers import GOLDEN_CLIPS, golden_case, module_pcc, reference_encoder
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.reference_encoder import CONV_DTYPE, TtReferenceEncoder, TtSpeakerEncoder, preprocess_reference_encoder
-from tests.mock_device import assert_no_host_round_trip, capture
+from models.common.mock_device import assert_no_host_round_trip, capture
 from tests.ttnn.utils_for_testing import assert_with_pcc
 
 # Bars: helpers.module_pcc. Everything here is float32 storage (convs too: CONV_DTYPE; bf16 conv

@@ -34,6 +34,12 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 DEFAULT_TOLERANCE = 1e-4
 # Per-output exceptions to DEFAULT_TOLERANCE, keyed "<kind>/<name>"; each needs a reason.
 TOLERANCES: dict[str, float] = {}
+# Outputs whose tolerance scales with their magnitude, keyed "<kind>/<name>": tolerance =
+# max(DEFAULT_TOLERANCE, factor * max|expected|). MeloTTS z_p = m_p + eps * exp(logs_p) * noise_scale
+# multiplies logs_p's float32 rounding (2.6e-5 on values <= 3.7, well within 1e-4) by exp(logs_p)
+# (up to 41) and the draw: tts_small_b3 z_p/z reach 53 with max error 3.7e-4, i.e. 6.9e-6 of
+# their scale (tts_small_en: 3.4e-5 on ~20). z is the flow of z_p and inherits it.
+RELATIVE_TOLERANCES: dict[str, float] = {"tts_infer/z_p": 1e-5, "tts_infer/z": 1e-5}
 
 Comparison = tuple[str, torch.Tensor, torch.Tensor]  # (name, expected, actual)
 Runner = Callable[[Path], list[Comparison]]
@@ -58,7 +64,7 @@ class GoldenResult:
     def line(self) -> str:
         status = "PASS" if self.passed else "FAIL"
         extra = f"  ({self.detail})" if self.detail else ""
-        return f"{self.folder}/{self.name}  max_abs={self.max_abs_error:.3e}  tol={self.tolerance:.0e}  {status}{extra}"
+        return f"{self.folder}/{self.name}  max_abs={self.max_abs_error:.3e}  tol={self.tolerance:.1e}  {status}{extra}"
 
 
 def load_case(folder: Path) -> dict[str, Any]:
@@ -149,6 +155,8 @@ def resolve_runner(kind: str) -> Runner:
 def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: torch.Tensor) -> GoldenResult:
     tolerance = TOLERANCES.get(f"{kind}/{name}", DEFAULT_TOLERANCE)
     expected = torch.as_tensor(expected).detach().float().cpu()
+    if f"{kind}/{name}" in RELATIVE_TOLERANCES and expected.numel():
+        tolerance = max(tolerance, RELATIVE_TOLERANCES[f"{kind}/{name}"] * float(expected.abs().max()))
     actual = torch.as_tensor(actual).detach().float().cpu()
     if expected.shape != actual.shape:
         detail = f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"

@@ -34,7 +34,7 @@ from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
-from tests.mock_device import close_device, is_mock, open_device
+from models.common.mock_device import close_device, is_mock, open_device
 
 # tt-metal's usual size for conv models. Conv sliding-window configs go to DRAM
 # (`config_tensors_in_dram`), so cached programs of many input lengths do not fill it.

@@ -47,8 +47,8 @@ from typing import Any, Callable
 import torch
 from loguru import logger
 
-from tests.mock_device.goldens import HARNESS_GOLDENS, Prepared
-from tests.mock_device.rounding import round_to_dtype
+from models.common.mock_device.goldens import HARNESS_GOLDENS, Prepared
+from models.common.mock_device.rounding import round_to_dtype
 
 
 class ShadowError(RuntimeError):
@@ -183,7 +183,7 @@ class ShadowExecution:
             return _accepting_only_known_kwargs(operation.golden_function)
         raise ShadowError(
             f"{name} has no golden function (neither ttnn's nor the harness's): shadow execution cannot "
-            "compute its output; add one to tests/mock_device/goldens.py"
+            "compute its output; add one to models/common/mock_device/goldens.py"
         )
 
     def _apply_golden(self, name: str, operation: Any, args: tuple, kwargs: dict, output: Any) -> None:

@@ -34,8 +34,8 @@ from typing import Any, Literal, NamedTuple
 
 from loguru import logger
 
-from tests.mock_device.cluster import write_descriptor
-from tests.mock_device.runtime_root import jit_cache_dir, mock_base_dir, real_device_paths, runtime_root
+from models.common.mock_device.cluster import write_descriptor
+from models.common.mock_device.runtime_root import jit_cache_dir, mock_base_dir, real_device_paths, runtime_root
 
 ENV_MODE = "OPENVOICE_DEVICE"
 ENV_BOARD = "OPENVOICE_MOCK_BOARD"
@@ -185,7 +185,7 @@ def open_device(
 def _start_shadow(device: Any) -> None:
     """One shadow execution serves every open mock device (e.g. `device` and `mesh_device` in one test)."""
     global _shadow
-    from tests.mock_device.shadow import ShadowExecution
+    from models.common.mock_device.shadow import ShadowExecution
 
     if not _shadow_users:
         _shadow = ShadowExecution().start()

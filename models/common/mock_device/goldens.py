@@ -107,7 +107,7 @@ def _as_stored(tensor: torch.Tensor | None, conv_config: Any) -> torch.Tensor | 
     dtype = getattr(conv_config, "weights_dtype", None) if conv_config is not None else None
     if tensor is None or dtype is None:
         return tensor
-    from tests.mock_device.rounding import round_to_dtype
+    from models.common.mock_device.rounding import round_to_dtype
 
     return round_to_dtype(tensor.float(), dtype)
 

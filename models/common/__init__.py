@@ -1,0 +1,1 @@
+"""Code shared by the model demos (device opening, the mock Wormhole harness)."""
