@@ -52,6 +52,9 @@ Choices (per shape):
   same conv1d path, slicing and weight cache as every other conv. Cost: the common
   symmetric kernel (3 taps for the release's k16/s8 and k4/s2) has 1 of 3 taps zero per
   phase, and the reshape re-tiles the output once.
+* **Grouped / depthwise convs** (``groups``; MeloTTS DDSConv: groups = channels, weight
+  ``[C, 1, K]``) pass ``groups`` to ``ttnn.conv1d``; the weight keeps PyTorch's
+  ``[Co, Ci/groups, K]`` layout, and the shard layout is chosen from the real weight size.
 
 Compute configs: :func:`precise_compute_config` (fp32 accumulation; HiFi3 on Wormhole, where
 ttnn warns HiFi4 + fp32 accumulation is less accurate, HiFi4 elsewhere) is the default and is
@@ -150,8 +153,9 @@ def shard_layout(
 class TtConv1d:
     """Conv1d on ``[1, 1, B*T, Ci]`` -> ``[1, 1, B*T_out, Co]`` from a torch ``[Co, Ci, K]`` weight.
 
-    ``padding`` is an int (both sides) or ``(left, right)``. A 1x1 unpadded stride-1 conv runs
-    as ``ttnn.linear``; everything else as ``ttnn.conv1d``.
+    ``padding`` is an int (both sides) or ``(left, right)``. A 1x1 unpadded stride-1 ungrouped
+    conv runs as ``ttnn.linear``; everything else as ``ttnn.conv1d`` (``groups`` as in PyTorch:
+    the weight is ``[Co, Ci/groups, K]``).
     """
 
     def __init__(
@@ -166,17 +170,22 @@ class TtConv1d:
         compute: ttnn.DeviceComputeKernelConfig | None = None,
         dtype: ttnn.DataType = ACTIVATION_DTYPE,
         weights_dtype: ttnn.DataType = ttnn.bfloat16,
+        groups: int = 1,
     ) -> None:
         if weight.dim() != 3:
             raise ValueError(f"TtConv1d expects a [Co, Ci, K] weight, got {tuple(weight.shape)}")
         self.device = device
-        self.out_channels, self.in_channels, self.kernel_size = (int(s) for s in weight.shape)
+        self.out_channels, group_in_channels, self.kernel_size = (int(s) for s in weight.shape)
+        if groups < 1 or self.out_channels % groups:
+            raise ValueError(f"groups={groups} must divide the {self.out_channels} output channels")
+        self.groups = groups
+        self.in_channels = group_in_channels * groups
         self.stride = stride
         self.dilation = dilation
         self.dtype = dtype
         self.padding = (padding, padding) if isinstance(padding, int) else (int(padding[0]), int(padding[1]))
         self.compute = compute if compute is not None else precise_compute_config(device)
-        self.pointwise = self.kernel_size == 1 and self.padding == (0, 0) and stride == 1
+        self.pointwise = self.kernel_size == 1 and self.padding == (0, 0) and stride == 1 and groups == 1
         if self.pointwise:
             self.weight = device_matrix(device, weight[:, :, 0].t(), weights_dtype)
             self.bias = None if bias is None else device_matrix(device, bias.reshape(1, -1), weights_dtype)
@@ -185,7 +194,7 @@ class TtConv1d:
         self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=weights_dtype), host_bias)
         self.conv_config = ttnn.Conv2dConfig(
             weights_dtype=weights_dtype,
-            shard_layout=shard_layout(self.in_channels, self.out_channels, self.kernel_size, weights_dtype),
+            shard_layout=shard_layout(group_in_channels, self.out_channels, self.kernel_size, weights_dtype),
             deallocate_activation=False,
             config_tensors_in_dram=True,
         )
@@ -212,7 +221,7 @@ class TtConv1d:
             stride=self.stride,
             padding=list(self.padding),
             dilation=self.dilation,
-            groups=1,
+            groups=self.groups,
             dtype=self.dtype,
             conv_config=self.conv_config,
             compute_config=self.compute,
