@@ -23,14 +23,16 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock, ResidualCouplingLayer
+from models.demos.openvoice.reference.transformer_coupling import TransformerCouplingLayer
 from models.demos.openvoice.tt.conv import TtConv1d
 from models.demos.openvoice.tt.wavenet import SpeakerRows, TtWN
 
 
 def full_channel_weights(
-    layer: ResidualCouplingLayer, flipped: bool
+    layer: ResidualCouplingLayer | TransformerCouplingLayer, flipped: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(pre_w [H, C, 1], pre_b, post_w [C, H, 1], post_b [C]) of a mean-only coupling layer acting
+    """(pre_w [H, C, 1], pre_b, post_w [C, H, 1], post_b [C]) of a mean-only coupling layer (WaveNet or
+    transformer shift network: only `half_channels`, `pre` and `post` are read) acting
     on the full channel vector; `flipped`: the layer sees the channels in reverse order."""
     half = layer.half_channels
     channels = 2 * half
