@@ -7,13 +7,22 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.spectrogram import spectrogram
-from models.demos.openvoice.tests.helpers import GOLDEN_CLIPS, MOCK_PCC, golden_case, module_pcc, reference_encoder
+from models.demos.openvoice.tests.helpers import (
+    GOLDEN_CLIPS,
+    MOCK_PCC,
+    assert_spectrogram_close,
+    golden_case,
+    reference_encoder,
+)
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram, fourier_basis
-from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc
+from tests.ttnn.utils_for_testing import comp_pcc
 
-# Bars: helpers.module_pcc. Mock: golden float32 numerics, only the DFT's summation order
-# differs (measured 1.0000000). Device: tf32 matmul operands at HiFi3 (test_dft_operand_precision).
+# Bars: helpers.assert_spectrogram_close: bar(device, "spectrogram") for the whole spectrogram (PCC,
+# max |error| relative to the clip's peak bin) and "spectrogram_edge" for the frames that read
+# reflected samples, each against its own peak: a clip's edges are often near silence, where a
+# reflect-padding fault is invisible at the clip's scale. Mock: golden float32 numerics, only the
+# DFT's summation order differs. Device: tf32 matmul operands at HiFi3 (test_dft_operand_precision).
 DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 
 
@@ -29,7 +38,7 @@ def test_spectrogram_matches_upstream_golden(device, clip: str) -> None:
     waveform = case["inputs"]["wav_22k"][clip]
     expected = case["outputs"]["spec"][clip].transpose(1, 2).unsqueeze(0)  # [1, 1, T, 513]
     actual = _device_spectrogram(device, waveform)
-    assert_with_pcc(expected, actual, pcc=module_pcc(device))
+    assert_spectrogram_close(device, f"spectrogram {clip}", expected, actual)  # measured <= 3.0e-7, edges <= 5.4e-7 (mock); bars 1e-5
 
 
 @DEVICE
@@ -39,7 +48,7 @@ def test_spectrogram_edge_lengths(device, num_samples: int) -> None:
     waveform = torch.randn(num_samples, generator=torch.Generator().manual_seed(num_samples)) * 0.3
     expected = spectrogram(waveform[None]).transpose(1, 2).unsqueeze(0)
     actual = _device_spectrogram(device, waveform)
-    assert_with_pcc(expected, actual, pcc=module_pcc(device))
+    assert_spectrogram_close(device, f"spectrogram {num_samples} samples", expected, actual)  # measured <= 9.5e-7; bars 1e-5
 
 
 def _round_mantissa(x: torch.Tensor, bits: int) -> torch.Tensor:
@@ -113,7 +122,7 @@ def test_other_configs_where_hop_divides_n_fft(device, n_fft: int, hop: int, win
     waveform = torch.randn(5000, generator=torch.Generator().manual_seed(n_fft + hop)) * 0.3
     expected = spectrogram(waveform[None], n_fft, hop, win).transpose(1, 2).unsqueeze(0)
     actual = _device_spectrogram(device, waveform, n_fft=n_fft, hop_length=hop, win_length=win)
-    assert_with_pcc(expected, actual, pcc=module_pcc(device))
+    assert_spectrogram_close(device, f"spectrogram n_fft {n_fft} hop {hop} win {win}", expected, actual)  # measured <= 4.4e-7; bars 1e-5
 
 
 @DEVICE
