@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 import ttnn
 from models.common.mock_device.rounding import bf16, block_float_round, round_to_dtype
+from models.common.mock_device.shadow import ShadowError
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 CONV_PARAMS = [{"l1_small_size": 16384}]
@@ -174,6 +175,199 @@ def test_conv_transpose2d(device, prepare):
     assert (out_h, out_w) == tuple(expected.shape[2:]) == (12, 10)
     actual = ttnn.to_torch(out).reshape(n, out_h, out_w, c_out).permute(0, 3, 1, 2)
     _check(device, expected, actual)
+
+
+# ------------------------------------------------- prepared conv weights remember their conv
+HEIGHT, BLOCK = ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.TensorMemoryLayout.BLOCK_SHARDED
+PREPARED_AT = dict(batch=1, length=45, padding=1, dilation=1, stride=1, shard=HEIGHT, weights=ttnn.bfloat16,
+                   input_dtype=ttnn.bfloat16)
+
+
+def _conv1d_32(device, weight, bias, batch, length, padding, dilation, stride, shard, weights, input_dtype, **extra):
+    """A 32->32 k3 conv1d on a fresh random input of `batch` x `length`."""
+    x = torch.randn(1, 1, batch * length, 32)
+    return ttnn.conv1d(
+        input_tensor=ttnn.from_torch(x, input_dtype, device=device), weight_tensor=weight, bias_tensor=bias,
+        device=device, in_channels=32, out_channels=32, batch_size=batch, input_length=length, kernel_size=3,
+        stride=stride, padding=padding, dilation=dilation,
+        conv_config=ttnn.Conv2dConfig(weights_dtype=weights, shard_layout=shard), **extra,
+    )
+
+
+def _prepared_conv1d_32(device, **call):
+    """(weight, bias) prepared by a conv1d call (`return_weights_and_bias=True`) with PREPARED_AT | call."""
+    w, b = torch.randn(32, 32, 3) / 10, torch.randn(1, 1, 1, 32)
+    host = ttnn.from_torch(w, ttnn.float32), ttnn.from_torch(b, ttnn.float32)
+    _, prepared = _conv1d_32(device, *host, **dict(PREPARED_AT, **call), return_weights_and_bias=True)
+    return prepared
+
+
+@pytest.mark.requires_mock("shadow bookkeeping of prepared weights (ttnn itself does not check)")
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+@pytest.mark.parametrize(
+    "use, difference",
+    [
+        (dict(length=3000), "input_width 45 != 3000"),  # the converter's T=45 weights at T=3000
+        (dict(batch=2), "batch_size 1 != 2"),
+        (dict(padding=2, dilation=2), r"padding \(0, 0, 1, 1\) != \(0, 0, 2, 2\); dilation \(1, 1\) != \(1, 2\)"),
+        (dict(stride=2), r"stride \(1, 1\) != \(1, 2\)"),
+        (dict(shard=BLOCK), "shard_layout TensorMemoryLayout.HEIGHT_SHARDED != TensorMemoryLayout.BLOCK_SHARDED"),
+        (dict(input_dtype=ttnn.float32), "input_dtype DataType.BFLOAT16 != DataType.FLOAT32"),
+    ],
+    ids=["length", "batch", "padding_dilation", "stride", "shard_layout", "input_dtype"],
+)
+def test_conv1d_prepared_weight_used_for_another_conv_is_an_error(device, use, difference):
+    weight, bias = _prepared_conv1d_32(device)
+    _conv1d_32(device, weight, bias, **PREPARED_AT)  # the conv it was prepared for: fine
+    call = dict(PREPARED_AT, **use)
+    with pytest.raises(ShadowError, match=r"ttnn\.conv1d: weight_tensor was prepared for conv2d\(N=1, HxW=1x45, .*"
+                       r"but is used for conv2d\(.*\); differs in " + difference):
+        _conv1d_32(device, weight, bias, **call)
+    # The bias is checked the same way (a weight prepared for this call, the bias for the first one).
+    weight_here, _ = _prepared_conv1d_32(device, **use)
+    with pytest.raises(ShadowError, match=r"ttnn\.conv1d: bias_tensor was prepared for .*differs in " + difference):
+        _conv1d_32(device, weight_here, bias, **call)
+
+
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+def test_conv1d_prepared_weight_of_another_weights_dtype_is_rejected_by_ttnn(device):
+    """The one mix-up ttnn 0.81.1 catches itself: it takes the bf16 weight for an unprepared host weight."""
+    weight, bias = _prepared_conv1d_32(device)
+    with pytest.raises(RuntimeError, match="Host conv weights layout should be in row_major layout"):
+        _conv1d_32(device, weight, bias, **dict(PREPARED_AT, weights=ttnn.bfloat8_b))
+
+
+@pytest.mark.requires_mock("shadow bookkeeping of prepared weights")
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+def test_conv2d_prepared_weight_remembers_input_shape(device):
+    w, b = torch.randn(32, 16, 3, 3) / 12, torch.randn(32)
+    conv_args = dict(in_channels=16, out_channels=32, batch_size=1, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1),
+                     dilation=(1, 1), groups=1, device=device)
+    conv_args["conv_config"] = ttnn.Conv2dConfig(weights_dtype=ttnn.float32)
+
+    def conv(height, weight, bias, **extra):
+        x = torch.randn(1, 16, height, 8)
+        out = ttnn.conv2d(input_tensor=ttnn.from_torch(x.permute(0, 2, 3, 1), ttnn.bfloat16, device=device),
+                          weight_tensor=weight, bias_tensor=bias, input_height=height, input_width=8,
+                          **conv_args, **extra)
+        return x, out
+
+    # Prepared by the op itself.
+    host_weight, host_bias = ttnn.from_torch(w, ttnn.float32), ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32)
+    _, (_, (weight, bias)) = conv(8, host_weight, host_bias, return_weights_and_bias=True)
+    x, out = conv(8, weight, bias)
+    _check(device, F.conv2d(bf16(x), w, b, padding=1), ttnn.to_torch(out).reshape(1, 8, 8, 32).permute(0, 3, 1, 2))
+    with pytest.raises(ShadowError, match=r"ttnn\.conv2d: weight_tensor was prepared for conv2d\(N=1, HxW=8x8, .*"
+                       r"used for conv2d\(N=1, HxW=10x8, .*differs in input_height 8 != 10"):
+        conv(10, weight, bias)
+    # Prepared by prepare_conv_weights / prepare_conv_bias, whose arguments name the input shape.
+    prep = dict(conv_args, input_memory_config=ttnn.DRAM_MEMORY_CONFIG, input_layout=ttnn.ROW_MAJOR_LAYOUT,
+                input_dtype=ttnn.bfloat16, input_width=8)
+    weight = ttnn.prepare_conv_weights(weight_tensor=ttnn.from_torch(w, ttnn.float32), weights_format="OIHW",
+                                       has_bias=True, input_height=12, **prep)
+    bias_12 = ttnn.prepare_conv_bias(bias_tensor=ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32),
+                                     input_height=12, **prep)
+    bias_14 = ttnn.prepare_conv_bias(bias_tensor=ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32),
+                                     input_height=14, **prep)
+    x, out = conv(12, weight, bias_12)
+    _check(device, F.conv2d(bf16(x), w, b, padding=1), ttnn.to_torch(out).reshape(1, 12, 8, 32).permute(0, 3, 1, 2))
+    with pytest.raises(ShadowError, match=r"weight_tensor was prepared for .*differs in input_height 12 != 14"):
+        conv(14, weight, bias_14)
+    with pytest.raises(ShadowError, match=r"bias_tensor was prepared for .*differs in input_height 14 != 12"):
+        conv(12, weight, bias_14)
+    # Preparing a prepared weight again: ttnn 0.81.1 itself refuses a device weight.
+    with pytest.raises(RuntimeError, match="Host conv weights should be placed on host"):
+        ttnn.prepare_conv_weights(weight_tensor=weight, weights_format="OIHW", has_bias=True, input_height=12, **prep)
+
+
+@pytest.mark.requires_mock("shadow bookkeeping of prepared weights")
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+def test_conv_transpose2d_prepared_weight_remembers_its_conv(device):
+    w, b = torch.randn(32, 16, 3, 3) / 17, torch.randn(32 // 2)
+    conv_args = dict(in_channels=32, out_channels=16, batch_size=1, input_height=6, kernel_size=(3, 3),
+                     stride=(2, 2), padding=(1, 1), dilation=(1, 1), groups=1, device=device)
+
+    def conv(width, weight, bias, output_padding=(1, 1), **extra):
+        x = torch.randn(1, 32, 6, width)
+        return ttnn.conv_transpose2d(
+            input_tensor=ttnn.from_torch(x.permute(0, 2, 3, 1), ttnn.bfloat16, device=device), weight_tensor=weight,
+            bias_tensor=bias, input_width=width, output_padding=output_padding, **conv_args, **extra,
+        )
+
+    host_bias = ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32)
+    _, (weight, bias) = conv(5, ttnn.from_torch(w, ttnn.float32), host_bias, return_weights_and_bias=True)
+    conv(5, weight, bias)
+    with pytest.raises(ShadowError, match=r"ttnn\.conv_transpose2d: weight_tensor was prepared for "
+                       r"conv_transpose2d\(N=1, HxW=6x5, .*differs in input_width 5 != 7"):
+        conv(7, weight, bias)
+    with pytest.raises(ShadowError, match=r"differs in output_padding \(1, 1\) != \(0, 0\)"):
+        conv(5, weight, bias, output_padding=(0, 0))
+    # prepare_conv_transpose2d_weights names output_padding too; its bias counterpart does not (not compared).
+    prep = dict(conv_args, input_memory_config=ttnn.DRAM_MEMORY_CONFIG, input_layout=ttnn.ROW_MAJOR_LAYOUT,
+                input_dtype=ttnn.bfloat16, input_width=5, conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.float32))
+    weight = ttnn.prepare_conv_transpose2d_weights(
+        weight_tensor=ttnn.from_torch(w, ttnn.float32), weights_format="IOHW", has_bias=True, output_padding=(1, 1),
+        **prep,
+    )
+    bias = ttnn.prepare_conv_transpose2d_bias(bias_tensor=host_bias, **prep)
+    conv(5, weight, bias, conv_config=prep["conv_config"])
+    with pytest.raises(ShadowError, match=r"weight_tensor was prepared for .*differs in input_width 5 != 7"):
+        conv(7, weight, bias, conv_config=prep["conv_config"])
+
+
+@pytest.mark.requires_mock("shadow bookkeeping of prepared weights")
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+def test_conv1d_uses_weight_prepared_for_its_conv2d_form(device):
+    """ttnn runs conv1d as a height-1 conv2d: a weight prepared for that conv2d is the conv1d's."""
+    x, w = torch.randn(1, 32, 40), torch.randn(32, 32, 3) / 10
+    weight = ttnn.prepare_conv_weights(
+        weight_tensor=ttnn.from_torch(w.unsqueeze(2), ttnn.float32), weights_format="OIHW", has_bias=False,
+        input_memory_config=ttnn.DRAM_MEMORY_CONFIG, input_layout=ttnn.ROW_MAJOR_LAYOUT, input_dtype=ttnn.bfloat16,
+        in_channels=32, out_channels=32, batch_size=1, input_height=1, input_width=40, kernel_size=(1, 3),
+        stride=(1, 1), padding=(0, 0, 1, 1), dilation=(1, 1), groups=1, device=device,
+        conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.float32),
+    )
+    out = ttnn.conv1d(
+        input_tensor=ttnn.from_torch(x.permute(0, 2, 1), ttnn.bfloat16, device=device), weight_tensor=weight,
+        device=device, in_channels=32, out_channels=32, batch_size=1, input_length=40, kernel_size=3, padding=1,
+        conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.float32),
+    )
+    _check(device, F.conv1d(bf16(x), w, padding=1), ttnn.to_torch(out).reshape(1, 40, 32).permute(0, 2, 1))
+
+
+# ------------------------------------------------------------- conv input channels
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+def test_conv_input_with_padded_channels_is_rejected_by_ttnn(device):
+    """ttnn 0.81.1 accepts no channel padding: 40 channels for in_channels=32 fail its input reshape."""
+    with pytest.raises(RuntimeError, match="reshape"):
+        ttnn.conv1d(
+            input_tensor=ttnn.from_torch(torch.randn(1, 1, 40, 40), ttnn.bfloat16, device=device),
+            weight_tensor=ttnn.from_torch(torch.randn(32, 32, 3), ttnn.float32), device=device, in_channels=32,
+            out_channels=32, batch_size=1, input_length=40, kernel_size=3, padding=1,
+        )
+
+
+@pytest.mark.requires_mock("the goldens' channel check (ttnn only checks the volume)")
+@pytest.mark.parametrize("device_params", CONV_PARAMS, indirect=True)
+def test_conv_input_channels_must_equal_in_channels(device):
+    """Same volume, other channel count: ttnn reinterprets the input row-major; the harness calls it a bug."""
+    with pytest.raises(ShadowError, match=r"ttnn\.conv1d: input shape \(1, 1, 40, 64\) is not .*1\*1\*80 = 80 rows "
+                       r"of in_channels=32 channels"):
+        ttnn.conv1d(
+            input_tensor=ttnn.from_torch(torch.randn(1, 1, 40, 64), ttnn.bfloat16, device=device),
+            weight_tensor=ttnn.from_torch(torch.randn(32, 32, 3), ttnn.float32), device=device, in_channels=32,
+            out_channels=32, batch_size=1, input_length=80, kernel_size=3, padding=1,
+        )
+    geometry = dict(device=device, batch_size=1, input_height=8, input_width=8, kernel_size=(3, 3), stride=(1, 1),
+                    padding=(1, 1), dilation=(1, 1), groups=1)
+    with pytest.raises(ShadowError, match=r"ttnn\.conv2d: input shape \(1, 1, 32, 32\) is not .*in_channels=16"):
+        ttnn.conv2d(input_tensor=ttnn.from_torch(torch.randn(1, 1, 32, 32), ttnn.bfloat16, device=device),
+                    weight_tensor=ttnn.from_torch(torch.randn(32, 16, 3, 3), ttnn.float32), in_channels=16,
+                    out_channels=32, **geometry)
+    with pytest.raises(ShadowError, match=r"conv_transpose2d: input shape \(1, 1, 32, 32\) is not .*in_channels=16"):
+        ttnn.conv_transpose2d(input_tensor=ttnn.from_torch(torch.randn(1, 1, 32, 32), ttnn.bfloat16, device=device),
+                              weight_tensor=ttnn.from_torch(torch.randn(16, 32, 3, 3), ttnn.float32), in_channels=16,
+                              out_channels=32, output_padding=(0, 0), **geometry)
 
 
 def test_empty_like_shape(device):

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 import ttnn
 from models.common.mock_device import device as device_module
 from tests.mock_device import pytest_plugin
+from models.common.mock_device.goldens import HARNESS_GOLDENS
 from models.common.mock_device.graph_report import assert_no_host_round_trip, capture
 from models.common.mock_device.rounding import bf16
 from models.common.mock_device.shadow import ShadowError, active
@@ -193,6 +194,32 @@ def test_shadow_bookkeeping(device):
     for _ in range(600):
         ttnn.from_torch(x, dtype=ttnn.bfloat16, device=device)
     assert len(shadow) < 600
+
+
+@pytest.mark.requires_mock("harness golden registry")
+def test_in_place_golden_cannot_corrupt_its_input(device, monkeypatch):
+    """Goldens get copies of the shadow values: one that writes into its argument changes only its output."""
+
+    def exp_in_place(input_tensor, **_):
+        return input_tensor.add_(1.0)  # a buggy golden: mutates its argument and returns it
+
+    monkeypatch.setitem(HARNESS_GOLDENS, "ttnn.exp", exp_in_place)
+    x = torch.randn(1, 1, 32, 64)
+    t = ttnn.from_torch(x, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)
+    out = ttnn.exp(t)
+    assert torch.equal(ttnn.to_torch(out), x + 1)
+    assert torch.equal(ttnn.to_torch(t), x)  # the input's stored value is untouched
+    twice = ttnn.exp(ttnn.exp(t))
+    assert torch.equal(ttnn.to_torch(twice), (x + 1) + 1) and torch.equal(ttnn.to_torch(t), x)
+
+
+def test_upload_does_not_alias_the_host_tensor(device):
+    """A device tensor holds a copy: writing to the torch tensor after the upload does not reach it."""
+    x = torch.randn(1, 1, 32, 64)
+    expected = x.clone()
+    t = ttnn.from_torch(x, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)
+    x.add_(1.0)
+    assert torch.equal(ttnn.to_torch(t), expected)
 
 
 @pytest.mark.requires_mock("shadow value shapes")

@@ -6,7 +6,8 @@ is called exactly like the ttnn op, with every ``ttnn.Tensor`` replaced by its
 shadow torch value (one device's value) and ``ttnn.Shape`` by a tuple, and returns
 what the op returns (tensors as torch tensors, ints as ints). The output is then
 rounded to the device output's dtype by the harness, so goldens need not care
-about ``dtype=`` arguments.
+about ``dtype=`` arguments. The tensors a golden receives are copies of the
+stored shadow values: writing into them cannot change an input tensor's value.
 
 Audit on ttnn 0.81.1 (test_goldens.py keeps it honest): ttnn's own goldens,
 called with the op's real arguments (``memory_config=``, ``dtype=``, scalars,
@@ -35,12 +36,34 @@ Prepared conv weights: on device they live in a blocked layout whose shape is
 unrelated to the PyTorch weight. Their shadow is the PyTorch-layout weight
 (OIHW, or [Co, Ci/g, K] for conv1d, IOHW for transposed conv) carried through
 the prepare step, returned wrapped in :class:`Prepared` so the harness skips
-the shape check for it.
+the shape check for it. The prepared layout also depends on the conv it was
+prepared for (input shape, kernel geometry, sharding, dtypes: ttnn blocks the
+weight for the parallel config it derives from them), so :class:`Prepared`
+carries a :class:`ConvSignature` of that call (:func:`conv_signature`, filled
+in by the harness), and the harness rejects a prepared weight or bias used by
+a conv call with another signature: on a card ttnn 0.81.1 accepts such a
+weight without a check (a weight prepared at T=40 is taken at T=3000) and
+computes with a mis-blocked weight.
+
+Conv input channels: ttnn 0.81.1 validates a conv input only by volume. It
+reshapes the input to ``[N, H, W, in_channels]``; measured on the mock (conv1d,
+conv2d, conv_transpose2d; ROW_MAJOR and TILE DRAM inputs; conv1d also with
+``shard_layout`` HEIGHT/BLOCK/WIDTH): an input with extra or missing channels --
+40 or 64 for 32, 4, 8 or 16 for 3, 16 or 32 for 12, 12 for 16, 32 for 16, 96 for
+64, 64 for 48 -- fails that reshape with a TT_FATAL, while one whose last dim
+differs but whose volume matches, e.g. ``[1, 1, 40, 64]`` for
+``in_channels=32, input_length=80``, is silently reinterpreted row-major. No
+channel padding is accepted: a TILE tensor's tile padding lives in its padded
+shape only, never in the logical shape the shadow holds. So the conv goldens
+require the input's last dim to be exactly ``in_channels`` and its volume
+``N*H*W*in_channels``; anything else is a ``ShadowError`` (stricter than ttnn for
+the same-volume case, which is always a bug), never a silent
+``[..., :in_channels]`` slice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable
 
 import torch
@@ -49,11 +72,136 @@ import torch.nn.functional as F
 HARNESS_GOLDENS: dict[str, Callable[..., Any]] = {}
 
 
+@dataclass(frozen=True)
+class ConvSignature:
+    """What a conv weight/bias was prepared for: everything its device layout depends on.
+
+    A conv1d is recorded as the conv2d ttnn runs for it (height 1, width = input_length,
+    kernel ``(1, k)``, padding ``(0, 0, left, right)``), so a weight prepared by
+    ``prepare_conv_weights`` for that conv2d matches the conv1d.
+    """
+
+    transposed: bool
+    batch_size: int
+    input_height: int
+    input_width: int
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int, int, int]  # top, bottom, left, right
+    dilation: tuple[int, int]
+    groups: int
+    # Transposed convs; None where the call does not name it (prepare_conv_transpose2d_bias).
+    output_padding: tuple[int, int] | None
+    # conv_config.shard_layout, else the input's sharded layout, else "auto" (ttnn picks one per shape).
+    shard_layout: str
+    input_dtype: str
+    # conv_config.weights_dtype; None until resolved to the weight tensor's own dtype (see `resolved`).
+    weights_dtype: str | None
+
+    def resolved(self, tensor_dtype: Any) -> "ConvSignature":
+        """The signature with an unset weights_dtype taken from the weight/bias tensor (what ttnn does)."""
+        return self if self.weights_dtype is not None else replace(self, weights_dtype=str(tensor_dtype))
+
+    def mismatches(self, other: "ConvSignature") -> list[str]:
+        """Fields that differ, as "name a != b" (an output_padding that one side does not name is skipped)."""
+        found = []
+        for field in fields(self):
+            mine, theirs = getattr(self, field.name), getattr(other, field.name)
+            if field.name == "output_padding" and (mine is None or theirs is None):
+                continue
+            if mine != theirs:
+                found.append(f"{field.name} {mine} != {theirs}")
+        return found
+
+    def __str__(self) -> str:
+        kind = "conv_transpose2d" if self.transposed else "conv2d"
+        extra = f" output_padding={self.output_padding}" if self.output_padding is not None else ""
+        return (
+            f"{kind}(N={self.batch_size}, HxW={self.input_height}x{self.input_width}, "
+            f"C={self.in_channels}->{self.out_channels}, kernel={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}{extra}, "
+            f"shard_layout={self.shard_layout}, input_dtype={self.input_dtype}, weights_dtype={self.weights_dtype})"
+        )
+
+
+CONV_OPS = ("ttnn.conv1d", "ttnn.conv2d", "ttnn.conv_transpose2d")
+PREPARE_OPS = (
+    "ttnn.prepare_conv_weights",
+    "ttnn.prepare_conv_bias",
+    "ttnn.prepare_conv_transpose2d_weights",
+    "ttnn.prepare_conv_transpose2d_bias",
+)
+
+
+def conv_signature(name: str, kwargs: dict[str, Any]) -> ConvSignature:
+    """The :class:`ConvSignature` of a conv or prepare call, from its ttnn arguments (keyword-only in 0.81.1).
+
+    Conv ops read the input's dtype and sharding from ``input_tensor``; the prepare functions
+    name them (``input_dtype``, ``input_memory_config``).
+    """
+    import ttnn
+
+    if name in CONV_OPS:
+        input_tensor = kwargs["input_tensor"]
+        input_dtype = input_tensor.dtype
+        on_device = input_tensor.storage_type() == ttnn.StorageType.DEVICE
+        memory_config = input_tensor.memory_config() if on_device else None
+    else:
+        input_dtype, memory_config = kwargs["input_dtype"], kwargs.get("input_memory_config")
+    config = kwargs.get("conv_config")
+    shard_layout = getattr(config, "shard_layout", None) if config is not None else None
+    if shard_layout is None and memory_config is not None and memory_config.is_sharded():
+        shard_layout = memory_config.memory_layout
+    weights_dtype = getattr(config, "weights_dtype", None) if config is not None else None
+    transposed = "transpose" in name
+    if name == "ttnn.conv1d":
+        left, right = _pair(kwargs.get("padding", 0))
+        geometry = dict(
+            input_height=1,
+            input_width=int(kwargs["input_length"]),
+            kernel_size=(1, int(kwargs["kernel_size"])),
+            stride=(1, int(kwargs.get("stride", 1))),
+            padding=(0, 0, left, right),
+            dilation=(1, int(kwargs.get("dilation", 1))),
+        )
+    else:
+        geometry = dict(
+            input_height=int(kwargs["input_height"]),
+            input_width=int(kwargs["input_width"]),
+            kernel_size=_pair(kwargs["kernel_size"]),
+            stride=_pair(kwargs.get("stride", 1)),
+            padding=_pads_2d(kwargs.get("padding", 0)),
+            dilation=_pair(kwargs.get("dilation", 1)),
+        )
+    output_padding = None
+    if transposed and name != "ttnn.prepare_conv_transpose2d_bias":
+        output_padding = _pair(kwargs.get("output_padding", 0))
+    return ConvSignature(
+        transposed=transposed,
+        batch_size=int(kwargs["batch_size"]),
+        in_channels=int(kwargs["in_channels"]),
+        out_channels=int(kwargs["out_channels"]),
+        groups=int(kwargs.get("groups", 1)),
+        output_padding=output_padding,
+        shard_layout=str(shard_layout) if shard_layout is not None else "auto",
+        input_dtype=str(input_dtype),
+        weights_dtype=str(weights_dtype) if weights_dtype is not None else None,
+        **geometry,
+    )
+
+
 @dataclass
 class Prepared:
-    """A golden output whose shadow value is not in the device tensor's shape (prepared conv weights)."""
+    """A golden output whose shadow value is not in the device tensor's shape (prepared conv weights).
+
+    ``prepared_for`` is the conv it was prepared for; None in a golden's result means "this call"
+    (the harness fills in :func:`conv_signature` of the call).
+    """
 
     value: torch.Tensor | None
+    prepared_for: ConvSignature | None = None
 
 
 def golden(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -80,7 +228,7 @@ def _with_activation(out: torch.Tensor, conv_config: Any) -> torch.Tensor:
 def _pair(value: Any) -> tuple[int, int]:
     if isinstance(value, int):
         return value, value
-    value = tuple(value)
+    value = tuple(int(v) for v in value)
     return (value[0], value[0]) if len(value) == 1 else (value[0], value[1])
 
 
@@ -88,7 +236,7 @@ def _pads_2d(padding: Any) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) from ttnn's int | [h, w] | [t, b, l, r]."""
     if isinstance(padding, int):
         return padding, padding, padding, padding
-    padding = tuple(padding)
+    padding = tuple(int(p) for p in padding)
     if len(padding) == 2:
         return padding[0], padding[0], padding[1], padding[1]
     if len(padding) == 4:
@@ -124,9 +272,27 @@ def _conv_result(
     return result[0] if len(result) == 1 else tuple(result)
 
 
-def _nchw(input_tensor: torch.Tensor, batch: int, height: int, width: int, channels: int) -> torch.Tensor:
-    """Device NHWC input ([1,1,N*H*W,C] or [N,H,W,C], channels possibly padded) -> NCHW."""
-    return input_tensor.float().reshape(batch, height, width, -1)[..., :channels].permute(0, 3, 1, 2)
+def _nhwc(name: str, input_tensor: torch.Tensor, batch: int, height: int, width: int, channels: int) -> torch.Tensor:
+    """Device channels-last input ([1,1,N*H*W,C], [N,H,W,C], [N,L,C] ...) -> [N, H, W, C].
+
+    The last dim must be exactly `channels` and the volume N*H*W*C (module docstring: ttnn
+    accepts no channel padding).
+    """
+    shape = tuple(input_tensor.shape)
+    rows = batch * height * width
+    if not shape or shape[-1] != channels or input_tensor.numel() != rows * channels:
+        from models.common.mock_device.shadow import ShadowError
+
+        raise ShadowError(
+            f"{name}: input shape {shape} is not batch_size*height*width = {batch}*{height}*{width} = {rows} rows "
+            f"of in_channels={channels} channels (the last dim must equal in_channels: ttnn does not slice "
+            "extra channels away, it reinterprets or rejects the input)"
+        )
+    return input_tensor.float().reshape(batch, height, width, channels)
+
+
+def _nchw(name: str, input_tensor: torch.Tensor, batch: int, height: int, width: int, channels: int) -> torch.Tensor:
+    return _nhwc(name, input_tensor, batch, height, width, channels).permute(0, 3, 1, 2)
 
 
 def _flatten_nhwc(output_nchw: torch.Tensor) -> torch.Tensor:
@@ -157,7 +323,7 @@ def conv1d(
     **kwargs: Any,
 ) -> torch.Tensor | tuple[Any, ...]:
     """Device layout: input [1,1,N*L,C] (or [N,L,C] / [N,1,L,C]); output [1,1,N*L_out,C_out]."""
-    x = input_tensor.float().reshape(batch_size, input_length, -1)[:, :, :in_channels].permute(0, 2, 1)
+    x = _nhwc("ttnn.conv1d", input_tensor, batch_size, 1, input_length, in_channels)[:, 0].permute(0, 2, 1)
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
     if weight.dim() == 4:  # [Co, Ci/g, 1, K]: the conv2d form of a 1D kernel
         weight = weight.squeeze(2)
@@ -190,7 +356,7 @@ def conv2d(
     **kwargs: Any,
 ) -> torch.Tensor | tuple[Any, ...]:
     """Device layout: input [1,1,N*H*W,C] or [N,H,W,C], OIHW weight; output [1,1,N*H_out*W_out,C_out]."""
-    x = _nchw(input_tensor, batch_size, input_height, input_width, in_channels)
+    x = _nchw("ttnn.conv2d", input_tensor, batch_size, input_height, input_width, in_channels)
     top, bottom, left, right = _pads_2d(padding)
     x = F.pad(x, (left, right, top, bottom))
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
@@ -222,7 +388,7 @@ def conv_transpose2d(
 ) -> torch.Tensor | tuple[Any, ...]:
     """IOHW weight (PyTorch ConvTranspose2d). ``mirror_kernel=False`` means the caller passed the kernel
     already flipped in H and W (tt-metal's own test does exactly that), so we flip it back."""
-    x = _nchw(input_tensor, batch_size, input_height, input_width, in_channels)
+    x = _nchw("ttnn.conv_transpose2d", input_tensor, batch_size, input_height, input_width, in_channels)
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
     if not mirror_kernel:
         weight = torch.flip(weight, [2, 3])

@@ -25,6 +25,22 @@ Mechanics and rules:
 * An op with no golden is a hard :class:`ShadowError` naming it. So is an input
   without a shadow value (e.g. a tensor made by a ``ttnn.Tensor`` method, which
   hooks do not see) and a golden whose shape differs from the op's output shape.
+* Goldens receive copies of the stored shadow values: a golden that writes into
+  an argument (``.add_()``, ``out=``) cannot change the value of the input tensor
+  (cost measured in the README: ~4% of test_tt_converter.py's CPU time).
+  ``ttnn.from_torch`` never aliases the caller's torch tensor either: mutating it
+  after the upload does not change the device value, as on a card.
+* Prepared conv weights and biases (``return_weights_and_bias=True``,
+  ``ttnn.prepare_conv_*``) remember the conv they were prepared for
+  (:class:`~.goldens.ConvSignature`: input batch/height/width/channels, kernel,
+  stride, padding, dilation, groups, output padding, shard layout, input and
+  weights dtypes). A conv call whose own signature differs is a
+  :class:`ShadowError` naming both signatures: on a card the prepared layout
+  depends on them and ttnn 0.81.1 does not check (except a weights dtype other
+  than conv_config.weights_dtype, and re-preparing a device weight, which it
+  rejects itself), so the mix-up would compute garbage.
+* A conv input whose last dim is not ``in_channels`` is a :class:`ShadowError`
+  (see :mod:`.goldens`: ttnn pads no channels, and the goldens slice none away).
 * In-place ops (name ending in ``_``) and ``output_tensor=``-style arguments get
   the result as their new shadow value.
 * ``ttnn.Tensor`` methods that read or move values from user code (``to_torch``,
@@ -47,7 +63,14 @@ from typing import Any, Callable
 import torch
 from loguru import logger
 
-from models.common.mock_device.goldens import HARNESS_GOLDENS, Prepared
+from models.common.mock_device.goldens import (
+    CONV_OPS,
+    HARNESS_GOLDENS,
+    PREPARE_OPS,
+    ConvSignature,
+    Prepared,
+    conv_signature,
+)
 from models.common.mock_device.rounding import round_to_dtype
 
 
@@ -78,7 +101,8 @@ class ShadowExecution:
     """Context manager / start-stop object running shadow-golden execution."""
 
     def __init__(self) -> None:
-        self._values: dict[int, tuple[Any, list[torch.Tensor]]] = {}
+        # id(tensor) -> (tensor, per-device values, what it was prepared for if it is a prepared conv weight/bias)
+        self._values: dict[int, tuple[Any, list[torch.Tensor], ConvSignature | None]] = {}
         self._stack: contextlib.ExitStack | None = None
         self._next_sweep = _SWEEP_MIN
 
@@ -140,6 +164,11 @@ class ShadowExecution:
             )
         return entry[1]
 
+    def prepared_for(self, tensor: Any) -> ConvSignature | None:
+        """The conv a prepared weight/bias was prepared for (None for any other tensor)."""
+        entry = self._values.get(id(tensor))
+        return None if entry is None else entry[2]
+
     def value(self, tensor: Any) -> torch.Tensor:
         """Shadow value of a single-device tensor."""
         values = self.values(tensor)
@@ -150,15 +179,15 @@ class ShadowExecution:
     def __len__(self) -> int:
         return len(self._values)
 
-    def _set(self, tensor: Any, values: list[torch.Tensor]) -> None:
-        self._values[id(tensor)] = (tensor, values)
+    def _set(self, tensor: Any, values: list[torch.Tensor], prepared_for: ConvSignature | None = None) -> None:
+        self._values[id(tensor)] = (tensor, values, prepared_for)
         if len(self._values) >= self._next_sweep:
             self._sweep()
 
     def _sweep(self) -> None:
         """Drop entries whose tensor is referenced only by this table (it can never be used again)."""
         # References to `tensor` below: the entry tuple, the loop variable, getrefcount's argument.
-        dead = [key for key, (tensor, _) in self._values.items() if sys.getrefcount(tensor) <= 3]
+        dead = [key for key, (tensor, *_) in self._values.items() if sys.getrefcount(tensor) <= 3]
         for key in dead:
             del self._values[key]
         self._next_sweep = max(_SWEEP_MIN, 2 * len(self._values))
@@ -198,6 +227,15 @@ class ShadowExecution:
                 raise ShadowError(f"{name} modifies a tensor in place without returning it: not supported")
             return
         golden = self._golden_for(name, operation)
+        signature = None
+        if name in CONV_OPS or name in PREPARE_OPS:
+            try:
+                signature = conv_signature(name, kwargs)
+            except (KeyError, TypeError, ValueError) as error:
+                detail = f"{type(error).__name__}: {error}"
+                raise ShadowError(f"{name}: cannot read the conv's arguments: {detail}") from None
+        if name in CONV_OPS:
+            self._check_prepared_inputs(name, kwargs, signature)
         num_devices = max([len(v) for v in self._input_values(name, (args, kwargs))] or [_num_devices(output)])
         results = []
         for index in range(num_devices):
@@ -209,7 +247,7 @@ class ShadowExecution:
                 raise
             except Exception as error:
                 raise ShadowError(f"{name}: golden function failed: {type(error).__name__}: {error}") from error
-        self._assign(name, output, results)
+        self._assign(name, output, results, signature)
         # In-place forms write their result into the first argument or an output-tensor argument.
         targets = [args[0]] if name.endswith("_") and args and isinstance(args[0], ttnn.Tensor) else []
         targets += [kwargs[k] for k in _OUTPUT_KWARGS if isinstance(kwargs.get(k), ttnn.Tensor)]
@@ -218,6 +256,24 @@ class ShadowExecution:
         for target in targets:
             if target is not output and isinstance(output, ttnn.Tensor) and self.has_value(output):
                 self._set(target, self.values(output))
+
+    def _check_prepared_inputs(self, name: str, kwargs: dict, signature: ConvSignature) -> None:
+        """A prepared weight/bias must be used by a conv with the signature it was prepared for."""
+        import ttnn
+
+        for key in ("weight_tensor", "bias_tensor"):
+            tensor = kwargs.get(key)
+            prepared = self.prepared_for(tensor) if isinstance(tensor, ttnn.Tensor) else None
+            if prepared is None:
+                continue  # a host (or raw device) weight: this call prepares it
+            used_for = signature.resolved(tensor.dtype)
+            differences = prepared.mismatches(used_for)
+            if differences:
+                raise ShadowError(
+                    f"{name}: {key} was prepared for {prepared} but is used for {used_for}; "
+                    f"differs in {'; '.join(differences)}. The prepared layout depends on the input shape, "
+                    "kernel geometry, sharding and dtypes: prepare (or cache) it per conv input shape"
+                )
 
     # ----------------------------------------------------- inputs and outputs
     def _input_values(self, name: str, structure: Any) -> list[list[torch.Tensor]]:
@@ -249,7 +305,8 @@ class ShadowExecution:
 
         if isinstance(obj, ttnn.Tensor):
             values = self._values_for_input(name, obj)
-            return values[index] if len(values) > 1 else values[0]
+            # A copy: a golden writing into its argument must not change the stored value.
+            return _copy(values[index] if len(values) > 1 else values[0])
         if isinstance(obj, ttnn.Shape):
             return tuple(obj)
         if isinstance(obj, tuple):
@@ -260,15 +317,24 @@ class ShadowExecution:
             return {key: self._substitute(name, item, index) for key, item in obj.items()}
         return obj
 
-    def _assign(self, name: str, output: Any, results: list[Any]) -> None:
-        """Store golden `results` (one per device) as the shadow values of the tensors in `output`."""
+    def _assign(self, name: str, output: Any, results: list[Any], signature: ConvSignature | None = None) -> None:
+        """Store golden `results` (one per device) as the shadow values of the tensors in `output`.
+
+        `signature` (conv and prepare calls) is what a :class:`Prepared` result was prepared for,
+        unless the golden names it.
+        """
         import ttnn
 
         if isinstance(output, ttnn.Tensor):
             values = []
+            prepared_for = None
             for result in results:
                 check_shape = not isinstance(result, Prepared)
                 if isinstance(result, Prepared):
+                    prepared_for = result.prepared_for or signature
+                    if prepared_for is None:
+                        raise ShadowError(f"{name}: golden returned a prepared weight without saying what for")
+                    prepared_for = prepared_for.resolved(output.dtype)
                     result = result.value
                 if isinstance(result, (list, tuple)) and len(result) == 1:
                     result = result[0]
@@ -280,7 +346,7 @@ class ShadowExecution:
                         f"{name}: golden output shape {tuple(result.shape)} != device output shape {expected}"
                     )
                 values.append(round_to_dtype(result.detach(), output.dtype))
-            self._set(output, values)
+            self._set(output, values, prepared_for)
         elif isinstance(output, (list, tuple)):
             for position, item in enumerate(output):
                 parts = []
@@ -292,14 +358,17 @@ class ShadowExecution:
                             f"where the op returned a {type(output).__name__} of length {len(output)}"
                         )
                     parts.append(result[position])
-                self._assign(name, item, parts)
+                self._assign(name, item, parts, signature)
         # Other outputs (None, ints such as conv output lengths) carry no tensor value.
 
     def _record_from_torch(self, name: str, args: tuple, kwargs: dict, output: Any) -> None:
         source = args[0] if args else kwargs["tensor"]
         if kwargs.get("preprocess") is not None:  # ttnn.as_tensor's callback on the torch input
             source = kwargs["preprocess"](source)
-        value = round_to_dtype(torch.as_tensor(source).detach(), output.dtype)
+        source = torch.as_tensor(source).detach()
+        value = round_to_dtype(source, output.dtype)
+        if value.untyped_storage().data_ptr() == source.untyped_storage().data_ptr():
+            value = _copy(value)  # the device holds a copy: later writes to `source` must not reach it
         shape = tuple(output.shape)
         if _topology_size(output) == 1 or value.numel() == math.prod(shape):
             # One device, or replicated on a mesh: the device tensor holds the whole value.
@@ -343,20 +412,23 @@ class ShadowExecution:
 
             return wrapper
 
-        def value_preserving(method_name: str) -> None:
+        def value_preserving(method_name: str, keeps_layout: bool) -> None:
             method = getattr(ttnn.Tensor, method_name)
 
             def body(tensor: Any, *args: Any, **kwargs: Any) -> Any:
                 result = method(tensor, *args, **kwargs)
                 values = shadow.values(tensor)
                 shape = tuple(result.shape)
-                shadow._set(result, [v.reshape(shape) if tuple(v.shape) != shape else v for v in values])
+                # Moving a prepared weight keeps its prepared layout; a reshape makes it something else.
+                prepared_for = shadow.prepared_for(tensor) if keeps_layout else None
+                shadow._set(result, [v.reshape(shape) if tuple(v.shape) != shape else v for v in values], prepared_for)
                 return result
 
             wrappers[method_name] = from_user(method, body)
 
-        for method_name in ("cpu", "to", "reshape"):
-            value_preserving(method_name)
+        value_preserving("cpu", keeps_layout=True)
+        value_preserving("to", keeps_layout=True)
+        value_preserving("reshape", keeps_layout=False)
 
         to_torch_method = ttnn.Tensor.to_torch
 
@@ -405,6 +477,19 @@ def _accepting_only_known_kwargs(function: Callable[..., Any]) -> Callable[..., 
         return function(*args, **{k: v for k, v in kwargs.items() if k in accepted})
 
     return call
+
+
+def _copy(value: torch.Tensor) -> torch.Tensor:
+    """A private (contiguous) copy of a shadow value.
+
+    Made by numpy's single-threaded memcpy: torch's clone runs on OpenMP threads and, on a CPU
+    shared by several test processes, measured 30-100x slower for the common 0.25-4 MB values
+    (0.12-0.18 GB/s against 4-30 GB/s for numpy, 2 cores at load 13).
+    """
+    try:
+        return torch.from_numpy(value.numpy().copy())
+    except (TypeError, RuntimeError):  # dtypes numpy lacks (bfloat16), tensors that need grad
+        return value.clone()
 
 
 def _contains_tensor(output: Any) -> bool:
