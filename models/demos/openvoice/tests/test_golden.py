@@ -1,4 +1,5 @@
-"""Every golden folder in $OPENVOICE_SHARED_DATA/golden, through `tools.check_golden`."""
+"""Every golden folder in $OPENVOICE_SHARED_DATA/golden, through `tools.check_golden`: the
+reference (1e-4 rule) and the TTNN port (`--backend ttnn`: PCC bars, exact integer outputs)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from models.demos.openvoice.tools.check_golden import GoldenError, check_folder, main
+from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from tests.shared_data import REPO_ROOT, require_shared_data, shared_data_dir
 
 CLI_FOLDER = "vc_small_tau0"  # the fastest case
@@ -115,3 +117,62 @@ def test_bad_folders_fail_with_a_message(golden_dir: Path, tmp_path: Path, capsy
     assert "empty  ERROR" in out and "records no outputs" in out
     assert "broken  ERROR" in out and "not valid JSON" in out
     assert "vc_small_tau0/audio" in out and "Traceback" not in out
+
+
+# ---- TTNN backend ----------------------------------------------------------------------------------
+DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
+
+
+@DEVICE
+@pytest.mark.parametrize("name", _golden_names())
+def test_golden_folder_ttnn(device, golden_dir: Path, name: str) -> None:
+    """The TTNN port on every golden folder (in process, on the `device` fixture): every output
+    at the project's PCC bar, integer outputs (masks, alignment) exactly."""
+    results = check_folder(golden_dir / name, backend="ttnn", device=device)
+    report = "\n".join(r.line() for r in results)
+    assert results, f"{name}: no outputs checked"
+    assert all(r.pcc_bar is not None or r.exact for r in results), report  # no 1e-4 rule on TTNN
+    assert all(r.passed for r in results), f"outputs below the bar:\n{report}"
+
+
+def test_cli_ttnn_backend(golden_dir: Path, device_is_mock: bool) -> None:
+    """`check_golden --backend ttnn` as a user runs it (it opens the device itself)."""
+    folder = golden_dir / CLI_FOLDER
+    outputs = torch.load(folder / "case.pt", weights_only=False)["outputs"]
+    mode = "mock" if device_is_mock else "real"
+    proc = subprocess.run(
+        [sys.executable, "-m", "models.demos.openvoice.tools.check_golden", "--backend", "ttnn", "--device-mode", mode, str(folder)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(outputs), proc.stdout
+    for name in outputs:
+        line = next(line for line in lines if line.startswith(f"{CLI_FOLDER}/{name} "))
+        assert line.endswith("PASS") and ("pcc=" in line or " exact " in line), line
+    assert f"{CLI_FOLDER}/y_mask  max_abs=0.000e+00  exact  PASS" in lines
+
+
+@DEVICE
+def test_ttnn_backend_fails_on_perturbed_case(device, tampered_case) -> None:
+    """A recorded output replaced by one the port cannot match (PCC ~0.7) fails its PCC bar, and one
+    flipped frame of the (integer) y_mask fails the exact rule; the other outputs still pass."""
+
+    def perturb(case: dict) -> None:
+        z_hat = case["outputs"]["z_hat"]
+        z_hat.add_(torch.randn(z_hat.shape, generator=torch.Generator().manual_seed(0)) * z_hat.std())
+        case["outputs"]["y_mask"][0, 0, 3] = 1.0 - case["outputs"]["y_mask"][0, 0, 3]
+
+    results = {r.name: r for r in check_folder(tampered_case(perturb), backend="ttnn", device=device)}
+    assert not results["z_hat"].passed and results["z_hat"].pcc < 0.9, results["z_hat"].line()
+    assert not results["y_mask"].passed and results["y_mask"].max_abs_error == 1.0, results["y_mask"].line()
+    assert all(r.passed for name, r in results.items() if name not in ("z_hat", "y_mask"))
+
+
+def test_ttnn_backend_needs_a_device(golden_dir: Path) -> None:
+    with pytest.raises(ValueError, match="needs an open device"):
+        check_folder(golden_dir / CLI_FOLDER, backend="ttnn")

@@ -34,7 +34,7 @@ Choices (per shape):
 * Prepared weights: the first call for a given (B, T) passes the torch-layout host weight
   with ``return_weights_and_bias=True`` and caches the device-prepared weight/bias; later
   calls with that shape reuse them (nothing re-prepared per call). The cache is keyed by
-  (B, T) because the prepared layout depends on the sharding ttnn derives from the input
+  (B, T, input dtype) because the prepared layout depends on the sharding ttnn derives from the input
   shape, and keeps the last `PREPARED_SHAPES` shapes (least recently used dropped).
   Host transfers, tested with graph capture: a WARM call (shape cached) makes none; the
   COLD call at a new shape makes host->device uploads only -- ttnn 0.81.1 prepares the
@@ -206,7 +206,8 @@ class TtConv1d:
     def __call__(self, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
         if self.pointwise:
             return ttnn.linear(x, self.weight, bias=self.bias, compute_kernel_config=self.compute, dtype=self.dtype)
-        key = (batch_size, length)
+        # The prepared layout depends on the input's shape and dtype (ttnn derives the sharding from both).
+        key = (batch_size, length, x.dtype)
         weight, bias, fresh = self.prepared.lookup(key)
         result = ttnn.conv1d(
             input_tensor=x,

@@ -1,0 +1,303 @@
+"""TTNN MeloTTS `infer` (reference `melo_tts.MeloTTS.infer`): text to base-speaker audio.
+
+    prepare_inputs (upload: ids, tones, languages, BERT features, sid, SDP draw)
+    -> g = emb_g(sid) on device (ttnn.embedding)
+    -> text encoder -> (enc_x, m_p, logs_p) per token
+    -> logw = sdp_ratio * SDP(enc_x, noise) + (1 - sdp_ratio) * DP(enc_x)      float32 mix
+    -> durations w = ceil(exp(logw) * x_mask * length_scale), y_lengths       (tt/length_regulator.py)
+    == THE ONE device->host read: y_lengths (B values) -> T_y = max(y_lengths) ==
+    -> alignment path, y_mask, S_y built on device; m_p, logs_p expanded (one matmul each)
+    -> upload eps_p * noise_scale [B*T_y, C] (its shape depends on T_y: after the sync)
+    -> z_p = m_p + eps_p * exp(logs_p) * noise_scale -> flow reversed -> decoder(z * y_mask)
+    -> download audio
+
+Layout: time-major ``[1, 1, B*T, C]`` everywhere; token rows ``b*T_x + x``, frame rows
+``b*T_y + t``. Per-item speaker conditioning (every module: text encoder, both duration
+predictors, flow, decoder) is `wavenet.SpeakerRows` = S @ (g @ W) with S built ON DEVICE by
+the length regulator (S_x for the T_x token rows before the sync, S_y for the frame rows
+after it), so a batch mixes speakers, languages and lengths in one run and no segment
+matrix is uploaded.
+
+Host transfers of a warm `infer` (graph capture, tests/test_tt_melo_tts.py): the input
+uploads, the read of y_lengths, the eps_p upload, the audio download; nothing else (no
+frame-index or mask upload: the frame-index table is uploaded once at load). A new
+(B, T_x) or T_y is a cold call: ttnn 0.81.1 prepares conv weights on the host for the new
+shapes (uploads only, as in the converter).
+
+Precision: text encoder, predictors and flow as their modules define; durations float32
+end to end (exact integers); the decoder in MeloTTS's configuration (upsample rates
+8,8,2,2,2, 512 channels, speaker-conditioned through SpeakerRows, not zero_g) with the
+converter's `generator.FP32_STAGES` fp32 tail and `DECODER_COMPUTE`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import ttnn
+from loguru import logger
+
+from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput
+from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
+from models.demos.openvoice.tt.conv import precise_compute_config
+from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
+from models.demos.openvoice.tt.generator import TtGenerator
+from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
+from models.demos.openvoice.tt.stochastic_duration_predictor import TtStochasticDurationPredictor
+from models.demos.openvoice.tt.text_encoder import TtTextEncoder, TtTextEncoderInputs, bf16_parts
+from models.demos.openvoice.tt.tone_color_converter import DECODER_COMPUTE, from_time_major, to_time_major
+from models.demos.openvoice.tt.transformer_coupling import TtTransformerCouplingBlock
+from models.demos.openvoice.tt.wavenet import SpeakerRows
+
+
+@dataclass
+class TtMeloInputs:
+    """Device inputs of one batch (B items padded to T_x tokens)."""
+
+    text: TtTextEncoderInputs  # ids, BERT features, token mask (`TtTextEncoder.prepare_inputs`)
+    sid: ttnn.Tensor  # [1, B] uint32, row major (ttnn.embedding indices)
+    scaled_noise_w: ttnn.Tensor  # eps_sdp * noise_scale_w, [1, 1, B*T_x, 2] float32
+    x_lengths: torch.Tensor  # [B] (host copy, for the download)
+    batch_size: int
+    length: int  # T_x
+
+    @property
+    def x_mask(self) -> ttnn.Tensor:
+        """Token mask [1, 1, B*T_x, 1] float32 (uploaded with the text encoder's inputs)."""
+        return self.text.mask
+
+
+@dataclass
+class TtMeloOutputs:
+    """Device results of one `infer_all`; time-major, `frames` = T_y (before any max_len cut)."""
+
+    audio: ttnn.Tensor  # [1, 1, B*T_dec*hop, 1], T_dec = min(T_y, max_len)
+    alignment: TtAlignment
+    durations: TtDurations
+    y_lengths: list[int]
+    z: ttnn.Tensor
+    z_p: ttnn.Tensor
+    m_p_expanded: ttnn.Tensor
+    logs_p_expanded: ttnn.Tensor
+    enc_x: ttnn.Tensor
+    m_p: ttnn.Tensor
+    logs_p: ttnn.Tensor
+    logw_sdp: ttnn.Tensor
+    logw_dp: ttnn.Tensor
+    decoded_frames: int  # T_dec
+
+
+class TtMeloTTS:
+    def __init__(self, device: ttnn.Device, reference: MeloTTS) -> None:
+        self.device = device
+        self.use_vc = reference.use_vc
+        self.inter_channels = reference.enc_p.out_channels
+        self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
+        precise = precise_compute_config(device)
+        # g = emb_g(sid) looked up on device. ttnn.embedding takes bf16 tables only, and g
+        # conditions the duration predictors, whose ceil() must match the reference: the float32
+        # table is stored as three exact bf16 parts (the text encoder's `bf16_parts`) whose three
+        # lookups add back to the float32 entry exactly.
+        self.emb_g = [
+            ttnn.from_torch(part, dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
+            for part in bf16_parts(reference.emb_g.weight.detach())
+        ]
+        self.enc_p = TtTextEncoder(device, reference.enc_p)
+        self.sdp = TtStochasticDurationPredictor(device, reference.sdp, compute=precise)
+        self.dp = TtDurationPredictor(device, reference.dp, compute=precise)
+        if isinstance(reference.flow, ResidualCouplingBlock):
+            # Every MeloTTS release uses the transformer flow; the WaveNet one would also need
+            # upstream's unmasked x0 half on padded frames reproduced. Not ported, not tested.
+            raise NotImplementedError("TtMeloTTS supports use_transformer_flow=true (every MeloTTS release) only")
+        self.flow = TtTransformerCouplingBlock(device, reference.flow)
+        self.dec = TtGenerator(device, reference.dec, zero_cond=False, compute=DECODER_COMPUTE(device))
+        self.length_regulator = TtLengthRegulator(device)
+        logger.info(f"TT MeloTTS built (inter {self.inter_channels}, hop {self.hop})")
+
+    # ---- upload ------------------------------------------------------------------------------
+    def _upload(self, x: torch.Tensor, dtype: ttnn.DataType = ttnn.bfloat16) -> ttnn.Tensor:
+        return ttnn.from_torch(x.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=self.device)
+
+    def prepare_inputs(
+        self,
+        x: torch.Tensor,
+        x_lengths: torch.Tensor,
+        sid: torch.Tensor,
+        tone: torch.Tensor,
+        language: torch.Tensor,
+        bert: torch.Tensor,
+        ja_bert: torch.Tensor,
+        noise_scale_w: float = 0.8,
+        eps_sdp: torch.Tensor | None = None,
+    ) -> TtMeloInputs:
+        """The one upload before the sync. x, tone, language [B, T_x]; x_lengths, sid [B]; bert
+        [B, 1024, T_x]; ja_bert [B, 768, T_x]; eps_sdp [B, 2, T_x] (standard normal, sampled when None)."""
+        b, t = x.shape
+        if eps_sdp is None:
+            eps_sdp = torch.randn(b, 2, t)
+        elif tuple(eps_sdp.shape) != (b, 2, t):
+            raise ValueError(f"eps_sdp must be {(b, 2, t)}, got {tuple(eps_sdp.shape)}")
+        return TtMeloInputs(
+            text=self.enc_p.prepare_inputs(x, x_lengths, tone, language, bert, ja_bert),
+            sid=ttnn.from_torch(
+                sid.reshape(1, b).to(torch.int32), dtype=ttnn.uint32, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.device
+            ),
+            scaled_noise_w=self._upload(to_time_major(eps_sdp * noise_scale_w), ttnn.float32),
+            x_lengths=x_lengths.detach().clone(),
+            batch_size=b,
+            length=t,
+        )
+
+    # ---- device stages (separately callable for tests and benchmarks) ------------------------
+    def speaker_embedding(self, inputs: TtMeloInputs) -> ttnn.Tensor:
+        """g = emb_g(sid) on device -> [1, 1, B, gin] float32 (sum of the three exact bf16 parts)."""
+        hi, mid, lo = (ttnn.embedding(inputs.sid, part, layout=ttnn.TILE_LAYOUT, dtype=ttnn.float32) for part in self.emb_g)
+        g = ttnn.add(ttnn.add(hi, mid), lo)
+        return ttnn.reshape(g, (1, 1, inputs.batch_size, int(g.shape[-1])))
+
+    def encode(
+        self, inputs: TtMeloInputs, g: ttnn.Tensor
+    ) -> tuple[ttnn.Tensor, ttnn.Tensor, ttnn.Tensor, ttnn.Tensor, ttnn.Tensor]:
+        """Text encoder and both duration predictors -> (enc_x, m_p, logs_p, logw_sdp, logw_dp)."""
+        b, t = inputs.batch_size, inputs.length
+        # float32 S_x: the token-level modules are float32 (durations must be exact)
+        speaker = SpeakerRows(self.length_regulator.segments(b, t, ttnn.float32), g)
+        enc_x, m_p, logs_p = self.enc_p(inputs.text, None if self.use_vc else speaker)
+        logw_sdp = self.sdp(enc_x, inputs.x_mask, b, t, speaker, inputs.scaled_noise_w)
+        logw_dp = self.dp(enc_x, inputs.x_mask, b, t, speaker)
+        return enc_x, m_p, logs_p, logw_sdp, logw_dp
+
+    @staticmethod
+    def mix_durations(logw_sdp: ttnn.Tensor, logw_dp: ttnn.Tensor, sdp_ratio: float) -> ttnn.Tensor:
+        """logw = logw_sdp * sdp_ratio + logw_dp * (1 - sdp_ratio), float32."""
+        to32 = lambda t: t if t.dtype == ttnn.float32 else ttnn.typecast(t, ttnn.float32)  # noqa: E731
+        return ttnn.add(ttnn.multiply(to32(logw_sdp), float(sdp_ratio)), ttnn.multiply(to32(logw_dp), 1.0 - sdp_ratio))
+
+    def prior_sample(
+        self, m_p_expanded: ttnn.Tensor, logs_p_expanded: ttnn.Tensor, scaled_eps_p: ttnn.Tensor
+    ) -> ttnn.Tensor:
+        """z_p = m_p + (eps_p * noise_scale) * exp(logs_p) (not masked, as the reference)."""
+        return ttnn.add(m_p_expanded, ttnn.multiply(scaled_eps_p, ttnn.exp(logs_p_expanded)))
+
+    def flow_reverse(self, z_p: ttnn.Tensor, alignment: TtAlignment, g: ttnn.Tensor, batch_size: int) -> ttnn.Tensor:
+        speaker = SpeakerRows(alignment.segments, g)
+        return self.flow(z_p, alignment.y_mask, batch_size, alignment.frames, speaker, reverse=True)
+
+    def decode(
+        self, z: ttnn.Tensor, alignment: TtAlignment, g: ttnn.Tensor, batch_size: int, max_len: int | None = None
+    ) -> tuple[ttnn.Tensor, int]:
+        """decoder((z * y_mask)[:, :, :max_len]) -> (audio [1, 1, B*T_dec*hop, 1], T_dec)."""
+        frames = alignment.frames
+        z = ttnn.multiply(z, alignment.y_mask)
+        segments = alignment.segments
+        if max_len is not None and max_len < frames:
+            # Keep each item's first max_len frames: a [1, B, T_y, C] view sliced in time.
+            channels = int(z.shape[-1])
+            z = ttnn.reshape(z, (1, batch_size, frames, channels))
+            z = ttnn.slice(z, [0, 0, 0, 0], [1, batch_size, max_len, channels])
+            z = ttnn.reshape(z, (1, 1, batch_size * max_len, channels))
+            frames = max_len
+            segments = self.length_regulator.segments(batch_size, frames)
+        return self.dec(z, batch_size, frames, SpeakerRows(segments, g)), frames
+
+    # ---- the whole run ----------------------------------------------------------------------
+    def infer_all(
+        self,
+        inputs: TtMeloInputs,
+        noise_scale: float = 0.667,
+        length_scale: float = 1.0,
+        sdp_ratio: float = 0.2,
+        eps_p: torch.Tensor | None = None,
+        max_len: int | None = None,
+    ) -> TtMeloOutputs:
+        """Device run with its one host sync (y_lengths) and the eps_p upload; keeps every intermediate."""
+        b, t_x = inputs.batch_size, inputs.length
+        g = self.speaker_embedding(inputs)
+        enc_x, m_p, logs_p, logw_sdp, logw_dp = self.encode(inputs, g)
+        logw = self.mix_durations(logw_sdp, logw_dp, sdp_ratio)
+        durations = self.length_regulator.durations(logw, inputs.x_mask, b, t_x, length_scale)
+        y_lengths = self.length_regulator.read_lengths(durations)  # THE host sync
+        frames = max(y_lengths)
+        alignment = self.length_regulator.align(durations, frames)
+        m_p_expanded = self.length_regulator.expand(alignment, m_p)
+        logs_p_expanded = self.length_regulator.expand(alignment, logs_p)
+        if eps_p is None:
+            eps_p = torch.randn(b, self.inter_channels, frames)  # like the reference's randn_like
+        elif tuple(eps_p.shape) != (b, self.inter_channels, frames):
+            expected = (b, self.inter_channels, frames)
+            raise ValueError(f"eps_p must be {expected} (T_y from the durations), got {tuple(eps_p.shape)}")
+        # Shape known only after the sync. float32: z_p's noise term is exp(logs_p)-amplified
+        # (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale).
+        scaled_eps_p = self._upload(to_time_major(eps_p * noise_scale), ttnn.float32)
+        z_p = self.prior_sample(m_p_expanded, logs_p_expanded, scaled_eps_p)
+        z = self.flow_reverse(z_p, alignment, g, b)
+        audio, decoded = self.decode(z, alignment, g, b, max_len)
+        return TtMeloOutputs(
+            audio=audio,
+            alignment=alignment,
+            durations=durations,
+            y_lengths=y_lengths,
+            z=z,
+            z_p=z_p,
+            m_p_expanded=m_p_expanded,
+            logs_p_expanded=logs_p_expanded,
+            enc_x=enc_x,
+            m_p=m_p,
+            logs_p=logs_p,
+            logw_sdp=logw_sdp,
+            logw_dp=logw_dp,
+            decoded_frames=decoded,
+        )
+
+    def infer(
+        self,
+        x: torch.Tensor,
+        x_lengths: torch.Tensor,
+        sid: torch.Tensor,
+        tone: torch.Tensor,
+        language: torch.Tensor,
+        bert: torch.Tensor,
+        ja_bert: torch.Tensor,
+        noise_scale: float = 0.667,
+        length_scale: float = 1.0,
+        noise_scale_w: float = 0.8,
+        sdp_ratio: float = 0.2,
+        eps_sdp: torch.Tensor | None = None,
+        eps_p: torch.Tensor | None = None,
+        max_len: int | None = None,
+    ) -> torch.Tensor:
+        """The reference's `infer` signature -> audio [B, 1, T_dec * hop] float32 (torch)."""
+        inputs = self.prepare_inputs(x, x_lengths, sid, tone, language, bert, ja_bert, noise_scale_w, eps_sdp)
+        outputs = self.infer_all(inputs, noise_scale, length_scale, sdp_ratio, eps_p, max_len)
+        return self.download_audio(outputs, inputs.batch_size)
+
+    # ---- download -----------------------------------------------------------------------------
+    @staticmethod
+    def download_audio(outputs: TtMeloOutputs, batch_size: int) -> torch.Tensor:
+        """The audio download: [B, 1, T_dec * hop]."""
+        return from_time_major(ttnn.to_torch(outputs.audio).float(), batch_size)
+
+    def download(self, inputs: TtMeloInputs, outputs: TtMeloOutputs) -> MeloTTSOutput:
+        """Every output and intermediate as the reference's `MeloTTSOutput` (tests, golden checks)."""
+        b, t_x, t_y = inputs.batch_size, inputs.length, outputs.alignment.frames
+        down = lambda t: from_time_major(ttnn.to_torch(t).float(), b)  # noqa: E731
+        path = ttnn.to_torch(outputs.alignment.path).float().reshape(b * t_y, b * t_x)
+        attn = torch.stack([path[i * t_y : (i + 1) * t_y, i * t_x : (i + 1) * t_x] for i in range(b)]).unsqueeze(1)
+        return MeloTTSOutput(
+            audio=down(outputs.audio),
+            attn=attn,
+            y_mask=down(outputs.alignment.y_mask),
+            z=down(outputs.z),
+            z_p=down(outputs.z_p),
+            m_p_expanded=down(outputs.m_p_expanded),
+            logs_p_expanded=down(outputs.logs_p_expanded),
+            enc_x=down(outputs.enc_x),
+            m_p=down(outputs.m_p),
+            logs_p=down(outputs.logs_p),
+            x_mask=down(inputs.x_mask),
+            logw_sdp=down(outputs.logw_sdp),
+            logw_dp=down(outputs.logw_dp),
+            y_lengths=torch.tensor(outputs.y_lengths, dtype=torch.long),
+        )
