@@ -9,6 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 lock="$root/requirements.lock"
+nodeps="$root/requirements-nodeps.txt"  # installed without dependencies (MeloTTS's text code)
 
 find_python() {
     local candidate
@@ -27,7 +28,7 @@ find_python() {
 }
 
 stamp="$venv/.requirements.sha256"
-want="$(cat "$lock" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$lock" "$nodeps" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ "${1:-}" != "--relock" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
     exit 0
 fi
@@ -41,11 +42,12 @@ if [ "${1:-}" = "--relock" ]; then
     "$venv/bin/pip" install -r "$root/requirements.in"
     { echo "# Pinned environment of this project (pip freeze of a fresh install on Python 3.12)."
       echo "# Regenerate: scripts/create_env.sh --relock"
-      "$venv/bin/pip" freeze; } > "$lock"
-    want="$(cat "$lock" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+      "$venv/bin/pip" freeze --exclude melotts-krqnf; } > "$lock"
+    want="$(cat "$lock" "$nodeps" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 else
     "$venv/bin/pip" install -r "$lock"
 fi
+"$venv/bin/pip" install --quiet --no-deps -r "$nodeps"
 # The project itself, editable and without dependencies (the lock has them): the CLI and the
 # benchmarks then run from any directory.
 "$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$root"

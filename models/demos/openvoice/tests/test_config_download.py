@@ -49,8 +49,17 @@ def test_not_json(tmp_path):
         load_config(path)
 
 
-def test_download_fails_clearly_offline(tmp_path, monkeypatch):
+@pytest.fixture
+def hub_offline(monkeypatch):
+    """Offline hub. The env var alone is read when huggingface_hub is first imported: once another test (e.g.
+    transformers in test_text_frontend) imported it, only the module constant works (else a ~45 s network wait)."""
+    from huggingface_hub import constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+
+
+def test_download_fails_clearly_offline(tmp_path, hub_offline):
     with pytest.raises(download.DownloadError, match="could not download myshell-ai/OpenVoiceV2/converter/checkpoint.pth"):
         download.download_converter(tmp_path)
     assert download.main(["--checkpoint-dir", str(tmp_path)]) == 1
@@ -63,3 +72,29 @@ def test_sha256_mismatch_is_refused(tmp_path):
     with pytest.raises(download.DownloadError, match="does not match the official"):
         download.download_converter(tmp_path)
     download.verify_sha256(fake, download.sha256_of(fake))
+
+
+def test_melotts_repos_as_upstream():
+    # melo/download_utils.py LANG_TO_HF_REPO_ID
+    assert download.MELOTTS_REPOS["EN_NEWEST"] == "myshell-ai/MeloTTS-English-v3"
+    assert download.MELOTTS_REPOS["ZH"] == "myshell-ai/MeloTTS-Chinese" and download.MELOTTS_REPOS["KR"] == "myshell-ai/MeloTTS-Korean"
+
+
+def test_bert_download_fails_clearly_offline(tmp_path, hub_offline):
+    with pytest.raises(download.DownloadError, match="could not download kykim/bert-kor-base/config.json"):
+        download.download_bert("KR", tmp_path)
+    # the model language ZH uses the ZH_MIX_EN frontend, whose BERT is the multilingual one
+    with pytest.raises(download.DownloadError, match="bert-base-multilingual-uncased/config.json"):
+        download.download_bert("ZH", tmp_path)
+    with pytest.raises(download.DownloadError, match="unknown language 'DE'"):
+        download.download_bert("DE", tmp_path)
+
+
+def test_complete_bert_folder_needs_no_hub(tmp_path, hub_offline):
+    from models.demos.openvoice.text.frontend import checkpoint_text_dirs
+
+    folder = checkpoint_text_dirs(tmp_path)[0] / "bert-base-uncased"  # where the frontend looks
+    folder.mkdir(parents=True)
+    for name in ("config.json", "vocab.txt", "model.safetensors"):
+        (folder / name).write_text("x")
+    assert download.download_bert("EN", tmp_path) == folder
