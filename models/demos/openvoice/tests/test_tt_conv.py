@@ -110,9 +110,15 @@ def test_prepared_weights_are_bounded_per_shape(device) -> None:
     for length in lengths:
         conv(_upload(device, torch.randn(1, 32, length)), 1, length)
     conv(_upload(device, torch.randn(1, 32, lengths[3])), 1, lengths[3])  # refresh one older shape
+    key = lambda length: (1, length, ttnn.bfloat16)  # noqa: E731
     assert len(conv.prepared.entries) == PREPARED_SHAPES
-    assert (1, lengths[0]) not in conv.prepared.entries and (1, lengths[3]) in conv.prepared.entries
-    assert list(conv.prepared.entries)[-1] == (1, lengths[3])
+    assert key(lengths[0]) not in conv.prepared.entries and key(lengths[3]) in conv.prepared.entries
+    assert list(conv.prepared.entries)[-1] == key(lengths[3])
+    # Same shape, other input dtype: prepared separately (on a card the layout depends on it; the
+    # mock rejects a weight prepared for a bf16 input when used with a float32 one).
+    x32 = ttnn.from_torch(to_time_major(torch.randn(1, 32, lengths[3])), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)
+    conv(x32, 1, lengths[3])
+    assert list(conv.prepared.entries)[-1] == (1, lengths[3], ttnn.float32)
 
 
 # (kernel, stride, padding) of every upsampling layer shape the converter configs use, and more.
