@@ -97,3 +97,22 @@ def assert_no_host_round_trip(report: GraphReport) -> None:
             + ", ".join(report.host_transfers)
             + f" (ops in order: {', '.join(report.operations)})"
         )
+
+
+_DOWNLOAD_NAMES = ("to_torch", "from_device", "cpu", "copy_device_to_host_tensor", "read_tensor", "read_buffer")
+
+
+def _is_download(name: str) -> bool:
+    leaf = name.replace("::", ".").split(".")[-1]
+    return leaf in _DOWNLOAD_NAMES or leaf.startswith("enqueue_read_")
+
+
+def device_to_host_transfers(report: GraphReport) -> list[str]:
+    """Every traced function, at any nesting depth, that reads device data back to the host
+    (to_torch, Tensor::cpu, from_device, read_buffer, enqueue_read_*)."""
+    return [name for name in report.calltrace if _is_download(name)]
+
+
+def dram_slices(report: GraphReport) -> int:
+    """Number of DRAM width slices the captured convs ran in (one PaddedSlice per slice; 0 = unsliced)."""
+    return sum(1 for name in report.calltrace if name == "PaddedSliceDeviceOperation")

@@ -43,7 +43,7 @@ from loguru import logger
 
 from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.demos.openvoice.tests.helpers import device_to_host_transfers, dram_slices
+from models.common.mock_device.graph_report import device_to_host_transfers, dram_slices
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from models.common.mock_device import capture, close_device, open_device

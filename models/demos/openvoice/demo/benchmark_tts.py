@@ -43,7 +43,7 @@ from loguru import logger
 from models.common.mock_device import capture, close_device, open_device
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
-from models.demos.openvoice.tests.helpers import device_to_host_transfers
+from models.common.mock_device.graph_report import device_to_host_transfers
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 

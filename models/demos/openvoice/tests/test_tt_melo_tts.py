@@ -29,13 +29,7 @@ from models.common.mock_device import capture
 from models.demos.openvoice.demo.benchmark_tts import host_reads, release_model, sentence_batch
 from models.demos.openvoice.reference.length_regulator import expand, regulate_lengths
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput
-from models.demos.openvoice.tests.helpers import (
-    DEVICE_AUDIO_BAR,
-    DEVICE_MODULE_BAR,
-    Bar,
-    assert_items_close,
-    pcc_value,
-)
+from models.demos.openvoice.tests.helpers import assert_items_close, bar, pcc_value
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.length_regulator import TtLengthRegulator
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
@@ -47,44 +41,13 @@ DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SI
 INPUT_NAMES = ("x", "x_lengths", "sid", "tone", "language", "bert", "ja_bert")
 SCALARS = ("noise_scale", "length_scale", "noise_scale_w", "sdp_ratio")
 
-# Mock bars per output (measured worst case over the goldens and the release shape, margin ~2x
-# on 1 - PCC and max_rel). Token-level outputs are float32 end to end (text encoder, predictors),
-# frame-level latents go through the bf16 flow, audio through the bf16/fp32 decoder.
-MOCK_BARS: dict[str, Bar] = {
-    # float32 text encoder / predictors: measured worst 0.9999999999 / 2.0e-5 (logw_dp, tts_small_b3)
-    "token": Bar(pcc=0.999999, max_rel=5e-5),
-    # m_p / logs_p expanded: exact copies of the float32 stats (0/1 path); measured 9.4e-6 (b3)
-    "expanded": Bar(pcc=0.999999, max_rel=5e-5),
-    # z_p (float32 draw, exp(logs_p) on device): measured 1.0000000 / 5.8e-6 (b3)
-    "z_p": Bar(pcc=0.999999, max_rel=1e-4),
-    # z after the bf16 transformer flow: measured 0.999951 / 5.9e-3 (tts_small_en), 0.999976 / 2.7e-3
-    # (b3), 0.999990 / 2.7e-3 (release)
-    "z": Bar(pcc=0.9999, max_rel=0.012),
-    # audio: measured 0.99988 / 8.6e-3 (tts_small_en), 0.999996 / 1.2e-2 (b3), 0.999998 / 3.8e-3 (release),
-    # 0.999983 / 4.9e-3 (tiny model, max_len cut)
-    "audio": Bar(pcc=0.9997, max_rel=0.025),
-    # the flow fed the reference's z_p: measured 0.999976 / 2.7e-3 (b3)
-    "flow_handoff": Bar(pcc=0.9999, max_rel=0.006),
-    # the decoder fed the reference's z * y_mask: measured 0.999997 / 9.0e-3 (b3)
-    "decoder_handoff": Bar(pcc=0.99999, max_rel=0.02),
-    # a batch item vs the same item alone, both on device (b3 item 1): z_p 1.0000000 / 2.3e-6, z 0.999981 /
-    # 2.9e-3, audio 0.999998 / 7.9e-3: as far apart as either is from the reference, since the bf16
-    # flow rounds differently with other rows around (tile padding, attention over T_y)
-    "batch_vs_alone": Bar(pcc=0.99995, max_rel=0.016),
-}
 TOKEN_OUTPUTS = ("enc_x", "m_p", "logs_p", "logw_sdp", "logw_dp")
 FRAME_OUTPUTS = {"m_p_expanded": "expanded", "logs_p_expanded": "expanded", "z_p": "z_p", "z": "z"}
 
 
-def melo_bar(device: Any, name: str) -> Bar:
-    mock = MOCK_BARS[name]
-    real = DEVICE_AUDIO_BAR if "audio" in name or "decoder" in name else DEVICE_MODULE_BAR
-    return Bar(pcc=pcc_for(device, mock=mock.pcc, real=real.pcc), max_rel=pcc_for(device, mock=mock.max_rel, real=real.max_rel))
-
-
 def check(device: Any, bar_name: str, what: str, expected, actual, lengths=None, padded: str = "zero") -> dict:
     """Whole-tensor PCC and per-item checks at `bar_name`'s bar; returns the worst item's figures."""
-    limits = melo_bar(device, bar_name)
+    limits = bar(device, f"melo_{bar_name}")
     whole = pcc_value(expected, actual)
     assert whole >= limits.pcc, f"{what}: PCC {whole:.6f} < {limits.pcc}"
     figures = assert_items_close(what, expected, actual, lengths, pcc=limits.pcc, max_rel=limits.max_rel, padded=padded)

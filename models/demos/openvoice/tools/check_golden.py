@@ -258,7 +258,8 @@ def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: 
 
 def _compare_ttnn(folder: str, name: str, expected: torch.Tensor, actual: torch.Tensor, mock: bool) -> GoldenResult:
     """PCC against the project's bar (mock / card, module / audio); exact for integer outputs."""
-    from models.demos.openvoice.tests.helpers import DEVICE_AUDIO_PCC, DEVICE_PCC, MOCK_PCC, pcc_value
+    from models.common.pcc import comp_pcc
+    from models.demos.openvoice.common.accuracy import DEVICE_AUDIO_PCC, DEVICE_PCC, MOCK_PCC
 
     leaf = name.split(".")[0]
     exact = leaf in EXACT_OUTPUTS
@@ -271,7 +272,7 @@ def _compare_ttnn(folder: str, name: str, expected: torch.Tensor, actual: torch.
     error = float((expected - actual).abs().max()) if expected.numel() else 0.0
     if exact:
         return GoldenResult(folder, name, error, 0.0, exact=True)
-    return GoldenResult(folder, name, error, 0.0, pcc=pcc_value(expected, actual), pcc_bar=bar)
+    return GoldenResult(folder, name, error, 0.0, pcc=comp_pcc(expected, actual, bar)[1], pcc_bar=bar)
 
 
 def check_folder(folder: str | Path, backend: str = "reference", device: Any = None) -> list[GoldenResult]:
