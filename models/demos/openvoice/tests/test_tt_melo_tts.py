@@ -118,15 +118,17 @@ def _check_regulation(device, logw: torch.Tensor, x_mask: torch.Tensor, length_s
     ref = regulate_lengths(logw, x_mask, length_scale)
     lr = TtLengthRegulator(device)
     durations = lr.durations(_upload_column(device, logw), _upload_column(device, x_mask), b, t_x, length_scale)
-    assert torch.equal(ttnn.to_torch(durations.w_ceil).float().reshape(b, 1, t_x), ref.w_ceil)
+    w_ceil = ttnn.to_torch(durations.w_ceil).float().reshape(b, 1, t_x)
+    differ = torch.nonzero(w_ceil != ref.w_ceil).tolist()
+    assert not differ, f"integer durations differ at (item, 0, token) {differ}: {w_ceil[w_ceil != ref.w_ceil].tolist()} vs {ref.w_ceil[w_ceil != ref.w_ceil].tolist()}"
     y_lengths = lr.read_lengths(durations)
-    assert y_lengths == ref.y_lengths.tolist()
+    assert y_lengths == ref.y_lengths.tolist(), f"y_lengths {y_lengths} != reference {ref.y_lengths.tolist()}"
     t_y = max(y_lengths)
     assert t_y == ref.attn.shape[2]
     alignment = lr.align(durations, t_y)
     path = ttnn.to_torch(alignment.path).float().reshape(b * t_y, b * t_x)
     assert torch.equal(path, torch.block_diag(*ref.attn[:, 0])), "alignment differs from the reference's attn"
-    assert torch.equal(ttnn.to_torch(alignment.y_mask).float().reshape(b, 1, t_y), ref.y_mask)
+    assert torch.equal(ttnn.to_torch(alignment.y_mask).float().reshape(b, 1, t_y), ref.y_mask), "y_mask differs"
     segments = ttnn.to_torch(alignment.segments).float().reshape(b * t_y, b)
     assert torch.equal(segments, torch.eye(b).repeat_interleave(t_y, dim=0))
     expanded = lr.expand(alignment, _upload_column(device, stats))  # float32 stats: exact copies
