@@ -1,0 +1,422 @@
+"""The catalogue: realistic porting faults of the converter and clone paths (MeloTTS's are in
+`melotts.py`, added to `FAULTS` at the end), and the tests that should catch them.
+
+Each fault replaces one exact snippet of a `tt/` file (it must occur exactly once there) with
+its faulty version; see the package docstring for how the tool runs them and how to add one.
+Selections are shared so that faults with the same tests share one baseline run; `-k`
+expressions rather than full node ids keep them valid while test parameters change.
+"""
+
+from __future__ import annotations
+
+from tests.faults import Fault, Selection
+from tests.faults.melotts import MELOTTS_FAULTS
+
+_TESTS = "models/demos/openvoice/tests"
+_CONVERTER = f"{_TESTS}/test_tt_converter.py"
+
+# ---- selections (the tests that should notice; run with -x, so a caught fault stops early) ----
+CONV = Selection("conv", (f"{_TESTS}/test_tt_conv.py",))
+SPECTROGRAM = Selection("spectrogram", (f"{_TESTS}/test_tt_spectrogram.py",))
+REFERENCE_ENCODER = Selection("reference-encoder", (f"{_TESTS}/test_tt_reference_encoder.py",))
+CLONE = Selection("clone", (f"{_TESTS}/test_tt_clone.py", "-k", "alone_and_averaged or every_real_clip or same_speaker"))
+# Posterior encoder and flow modules on the release config, plus both goldens end to end
+# (B=2 with lengths 40/27; tau 0 with 48 channels) and the conditioned (not zero_g) converter.
+POSTERIOR = Selection("posterior", (_CONVERTER, "-k", "posterior_encoder or end_to_end_golden or without_zero_g"))
+FLOW = Selection("flow", (_CONVERTER, "-k", "flow or end_to_end_golden or without_zero_g"))
+WAVENET = Selection("wavenet", (_CONVERTER, "-k", "posterior_encoder or flow or end_to_end_golden or without_zero_g"))
+DECODER = Selection("decoder", (_CONVERTER, "-k", "decode or resblock2 or end_to_end_golden"))
+BATCH = Selection("converter-batch", (_CONVERTER, "-k", "end_to_end_golden or without_zero_g or batch_items_match"))
+
+CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
+    # ---- tt/wavenet.py ----
+    Fault(
+        "wavenet-layer1-dilation",
+        "wavenet.py",
+        "            dilation = conv.dilation[0]\n",
+        "            dilation = 2 if i == 1 else conv.dilation[0]\n",
+        "one WaveNet layer uses a dilation the reference conv does not have (dilation_rate**i guessed, not read)",
+        WAVENET,
+    ),
+    Fault(
+        "wavenet-gate-halves-swapped",
+        "wavenet.py",
+        "gate_t = ttnn.tanh(ttnn.slice(x_in, [0, 0, 0, 0], [1, 1, rows, h]))\n"
+        "            gate_s = ttnn.sigmoid(ttnn.slice(x_in, [0, 0, 0, h], [1, 1, rows, 2 * h]))",
+        "gate_t = ttnn.tanh(ttnn.slice(x_in, [0, 0, 0, h], [1, 1, rows, 2 * h]))\n"
+        "            gate_s = ttnn.sigmoid(ttnn.slice(x_in, [0, 0, 0, 0], [1, 1, rows, h]))",
+        "tanh applied to the second half of the in-conv output and sigmoid to the first",
+        WAVENET,
+    ),
+    Fault(
+        "wavenet-res-skip-swapped",
+        "wavenet.py",
+        "self.res_layers.append(TtConv1d(device, w[:h], b[:h], compute=compute))\n"
+        "                self.skip_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))",
+        "self.res_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))\n"
+        "                self.skip_layers.append(TtConv1d(device, w[:h], b[:h], compute=compute))",
+        "the res/skip 1x1 conv split the wrong way round (skip = first half)",
+        WAVENET,
+    ),
+    Fault(
+        "wavenet-residual-mask-missing",
+        "wavenet.py",
+        "x = ttnn.multiply(ttnn.add(x, self.res_layers[i](acts, batch_size, length)), mask)",
+        "x = ttnn.add(x, self.res_layers[i](acts, batch_size, length))",
+        "the residual stream is not re-masked per layer (padded frames of a short item leak into its valid frames)",
+        WAVENET,
+    ),
+    Fault(
+        "wavenet-cond-bias-dropped",
+        "wavenet.py",
+        "                bias += cond_b[2 * h * i : 2 * h * (i + 1)]\n",
+        "                pass  # fault: cond bias not folded\n",
+        "the conditioning conv's bias is not folded into the in-conv bias (with zero_g it is all the conditioning)",
+        WAVENET,
+    ),
+    Fault(
+        "wavenet-cond-slice-layer0",
+        "wavenet.py",
+        "cond_layer = TtConv1d(device, cond_w[2 * h * i : 2 * h * (i + 1)], None, compute=compute)",
+        "cond_layer = TtConv1d(device, cond_w[0 : 2 * h], None, compute=compute)",
+        "every layer takes layer 0's slice of the conditioning weight",
+        WAVENET,
+    ),
+    # ---- tt/residual_coupling.py ----
+    Fault(
+        "flow-pre-bias-dropped",
+        "residual_coupling.py",
+        "return pre_w, layer.pre.bias.detach(), post_w, post_b",
+        "return pre_w, torch.zeros_like(layer.pre.bias), post_w, post_b",
+        "the coupling pre-conv bias is dropped when the split is folded into the weights",
+        FLOW,
+    ),
+    Fault(
+        "flow-post-bias-dropped",
+        "residual_coupling.py",
+        "    post_b[order[half:]] = layer.post.bias.detach()\n",
+        "    post_b[order[half:]] = 0.0  # fault: post bias dropped\n",
+        "the coupling post-conv bias is dropped when it is zero-padded to all channels",
+        FLOW,
+    ),
+    Fault(
+        "flow-flip-fold-odd-layers",
+        "residual_coupling.py",
+        "full_channel_weights(layer, flipped=index % 2 == 1)",
+        "full_channel_weights(layer, flipped=index % 2 == 0)",
+        "the Flip folded into the even couplings instead of the odd ones",
+        FLOW,
+    ),
+    Fault(
+        "flow-reverse-layer-order",
+        "residual_coupling.py",
+        "for pre, enc, post in reversed(self.layers) if reverse else self.layers:",
+        "for pre, enc, post in self.layers:",
+        "the reverse flow runs the couplings in forward order",
+        FLOW,
+    ),
+    Fault(
+        "flow-m-unmasked",
+        "residual_coupling.py",
+        "m = ttnn.multiply(post(h, batch_size, length), mask)",
+        "m = post(h, batch_size, length)",
+        "the coupling's mean is not masked (post bias leaks into padded frames)",
+        FLOW,
+    ),
+    # ---- tt/posterior_encoder.py ----
+    Fault(
+        "posterior-m-unmasked",
+        "posterior_encoder.py",
+        "m = ttnn.multiply(self.proj_m(x, batch_size, length), mask)",
+        "m = self.proj_m(x, batch_size, length)",
+        "m_q not masked (z is still masked at the end)",
+        POSTERIOR,
+    ),
+    Fault(
+        "posterior-logs-unmasked",
+        "posterior_encoder.py",
+        "logs = ttnn.multiply(self.proj_logs(x, batch_size, length), mask)",
+        "logs = self.proj_logs(x, batch_size, length)",
+        "logs_q not masked (z is still masked at the end)",
+        POSTERIOR,
+    ),
+    Fault(
+        "posterior-proj-split-swapped",
+        "posterior_encoder.py",
+        "self.proj_m = TtConv1d(device, w[:c], b[:c], compute=compute)\n"
+        "        self.proj_logs = TtConv1d(device, w[c:], b[c:], compute=compute)",
+        "self.proj_m = TtConv1d(device, w[c:], b[c:], compute=compute)\n"
+        "        self.proj_logs = TtConv1d(device, w[:c], b[:c], compute=compute)",
+        "the proj conv split into m and logs the wrong way round",
+        POSTERIOR,
+    ),
+    Fault(
+        "posterior-noise-without-exp",
+        "posterior_encoder.py",
+        "ttnn.multiply(scaled_noise, ttnn.exp(logs))",
+        "ttnn.multiply(scaled_noise, logs)",
+        "the noise is scaled by logs instead of exp(logs)",
+        POSTERIOR,
+    ),
+    # ---- tt/tone_color_converter.py ----
+    Fault(
+        "converter-tau-not-applied",
+        "tone_color_converter.py",
+        "scaled_noise=self._upload(to_time_major(noise * tau)),",
+        "scaled_noise=self._upload(to_time_major(noise)),",
+        "the posterior draw is uploaded without the tau scale",
+        BATCH,
+    ),
+    Fault(
+        "converter-g-src-in-flow-reverse",
+        "tone_color_converter.py",
+        "speaker = SpeakerRows(inputs.segments, inputs.g_tgt)\n        return self.flow(z_p,",
+        "speaker = SpeakerRows(inputs.segments, inputs.g_src)\n        return self.flow(z_p,",
+        "the reverse flow is conditioned on the source speaker instead of the target",
+        BATCH,
+    ),
+    Fault(
+        "converter-segments-interleaved",
+        "tone_color_converter.py",
+        "segments = torch.eye(b).repeat_interleave(t, dim=0)",
+        "segments = torch.eye(b).repeat(t, 1)",
+        "segment matrix built item-interleaved (row r -> item r % B) instead of item-major (row b*T + t -> b)",
+        BATCH,
+    ),
+    Fault(
+        "converter-g-src-items-swapped",
+        "tone_color_converter.py",
+        "g_src=self._upload(g_src[:, :, 0].reshape(1, 1, b, -1)),",
+        "g_src=self._upload(g_src[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
+        "the batch items' source embeddings uploaded in reverse item order",
+        BATCH,
+    ),
+    Fault(
+        "converter-g-tgt-items-swapped",
+        "tone_color_converter.py",
+        "g_tgt=self._upload(g_tgt[:, :, 0].reshape(1, 1, b, -1)),",
+        "g_tgt=self._upload(g_tgt[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
+        "the batch items' target embeddings uploaded in reverse item order",
+        BATCH,
+    ),
+    Fault(
+        "converter-mask-ignores-lengths",
+        "tone_color_converter.py",
+        "mask = sequence_mask(spec_lengths, t).float()",
+        "mask = torch.ones(b, t)",
+        "the frame mask ignores the per-item lengths (every frame valid)",
+        BATCH,
+    ),
+    # ---- tt/generator.py ----
+    Fault(
+        "generator-lrelu-slope",
+        "generator.py",
+        "x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), batch_size, length)",
+        "x = up(ttnn.leaky_relu(x, negative_slope=0.2), batch_size, length)",
+        "the upsampling stages' leaky-ReLU uses slope 0.2 (MelGAN's) instead of LRELU_SLOPE 0.1",
+        DECODER,
+    ),
+    Fault(
+        "generator-resblock-lrelu-slope",
+        "generator.py",
+        "xt = conv(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), batch_size, length)",
+        "xt = conv(ttnn.leaky_relu(xt, negative_slope=0.01), batch_size, length)",
+        "the ResBlock leaky-ReLU uses torch's default slope 0.01 instead of 0.1",
+        DECODER,
+    ),
+    Fault(
+        "generator-final-lrelu-slope",
+        "generator.py",
+        "FINAL_LRELU_SLOPE = 0.01",
+        "FINAL_LRELU_SLOPE = 0.1",
+        "the leaky-ReLU before conv_post uses 0.1 (upstream's quirk is torch's default 0.01)",
+        DECODER,
+    ),
+    Fault(
+        "generator-resblock-padding-shift",
+        "generator.py",
+        "        padding=conv.padding[0],\n",
+        "        padding=(conv.padding[0] - 1, conv.padding[0] + 1),\n",
+        "ResBlock convs padded one sample off centre (same length, output shifted by one sample)",
+        DECODER,
+    ),
+    Fault(
+        "generator-mean-fold-missing",
+        "generator.py",
+        "weight = up.weight.detach() / (n if i > 0 else 1)",
+        "weight = up.weight.detach()",
+        "the 1/num_kernels mean of a stage is not folded into the next upsampling conv",
+        DECODER,
+    ),
+    Fault(
+        "generator-mean-fold-twice",
+        "generator.py",
+        "device, post.weight.detach() / n, None,",
+        "device, post.weight.detach() / n / n, None,",
+        "the last stage's 1/num_kernels mean is folded into conv_post twice",
+        DECODER,
+    ),
+    Fault(
+        "generator-cond-bias-dropped",
+        "generator.py",
+        "            pre_bias += ref.cond.bias.detach()",
+        "            pass",
+        "the decoder's zero_g conditioning (the cond bias) is not folded into conv_pre's bias",
+        DECODER,
+    ),
+    # ---- tt/conv.py ----
+    Fault(
+        "conv-items-not-separated",
+        "conv.py",
+        "            batch_size=batch_size,\n            input_length=length,\n",
+        "            batch_size=1,\n            input_length=batch_size * length,\n",
+        "k>1 convs run over the concatenated B*T rows as one item: kernels see across item boundaries",
+        CONV,
+    ),
+    Fault(
+        "conv-polyphase-tap-dropped",
+        "conv.py",
+        "for j in range((k - c + stride - 1) // stride):",
+        "for j in range((k - c) // stride):",
+        "off-by-one polyphase tap count (floor instead of ceil): a phase loses its last kernel tap",
+        CONV,
+    ),
+    Fault(
+        "conv-polyphase-kernel-not-flipped",
+        "conv.py",
+        "phased[r * c_out : (r + 1) * c_out, :, m + half] = weight[:, :, tap].t()",
+        "phased[r * c_out : (r + 1) * c_out, :, half - m] = weight[:, :, tap].t()",
+        "transposed conv as a correlation with the unflipped kernel (offset m placed at -m)",
+        CONV,
+    ),
+    Fault(
+        "conv-polyphase-bias-not-repeated",
+        "conv.py",
+        "phased_bias = None if bias is None else bias.repeat(stride)",
+        "phased_bias = None if bias is None else bias.repeat_interleave(stride)",
+        "polyphase bias laid out per channel (repeat_interleave) instead of per phase (repeat)",
+        CONV,
+    ),
+    # ---- tt/spectrogram.py ----
+    Fault(
+        "spectrogram-left-reflect-includes-edge",
+        "spectrogram.py",
+        "left = self._reflect(ttnn.slice(waveform, [0, 1], [1, pad + 1]))",
+        "left = self._reflect(ttnn.slice(waveform, [0, 0], [1, pad]))",
+        "off-by-one reflect padding on the left (symmetric padding: the edge sample repeated)",
+        SPECTROGRAM,
+    ),
+    Fault(
+        "spectrogram-right-reflect-off-by-one",
+        "spectrogram.py",
+        "right = self._reflect(ttnn.slice(waveform, [0, n - pad - 1], [1, n - 1]))",
+        "right = self._reflect(ttnn.slice(waveform, [0, n - pad], [1, n]))",
+        "off-by-one reflect padding on the right (symmetric padding: the edge sample repeated)",
+        SPECTROGRAM,
+    ),
+    Fault(
+        "spectrogram-symmetric-window",
+        "spectrogram.py",
+        "torch.hann_window(win_length, dtype=torch.float64)",
+        "torch.hann_window(win_length, periodic=False, dtype=torch.float64)",
+        "symmetric Hann window instead of torch.stft's periodic one",
+        SPECTROGRAM,
+    ),
+    Fault(
+        "spectrogram-window-not-centred",
+        "spectrogram.py",
+        "left = (n_fft - win_length) // 2",
+        "left = 0",
+        "a window shorter than n_fft placed at the frame start instead of centred (as torch.stft does)",
+        SPECTROGRAM,
+    ),
+    Fault(
+        "spectrogram-hop-window-swapped",
+        "reference_encoder.py",
+        "self.spectrogram = TtSpectrogram(device, n_fft, hop_length, win_length)",
+        "self.spectrogram = TtSpectrogram(device, n_fft, win_length, hop_length)",
+        "hop and window length passed in the wrong order to the clone path's spectrogram",
+        CLONE,
+    ),
+    # ---- tt/reference_encoder.py ----
+    Fault(
+        "refenc-gru-gates-swapped",
+        "reference_encoder.py",
+        "r = ttnn.slice(rz, [0, 0, 0, 0], [1, 1, 1, hsz])\n"
+        "            z = ttnn.slice(rz, [0, 0, 0, hsz], [1, 1, 1, 2 * hsz])",
+        "z = ttnn.slice(rz, [0, 0, 0, 0], [1, 1, 1, hsz])\n"
+        "            r = ttnn.slice(rz, [0, 0, 0, hsz], [1, 1, 1, 2 * hsz])",
+        "GRU reset and update gates swapped (PyTorch's gate order is r, z, n)",
+        REFERENCE_ENCODER,
+    ),
+    Fault(
+        "refenc-gru-update-convention",
+        "reference_encoder.py",
+        "h = ttnn.add(n, ttnn.multiply(z, ttnn.subtract(h, n)))",
+        "h = ttnn.add(h, ttnn.multiply(z, ttnn.subtract(n, h)))",
+        "GRU update h' = z*n + (1-z)*h (the paper's / Keras convention) instead of PyTorch's (1-z)*n + z*h",
+        REFERENCE_ENCODER,
+    ),
+    Fault(
+        "refenc-gru-last-step-dropped",
+        "reference_encoder.py",
+        "for t in range(steps):",
+        "for t in range(steps - 1):",
+        "GRU final state taken one step early (the last step not run)",
+        REFERENCE_ENCODER,
+    ),
+    Fault(
+        "refenc-flatten-order-not-folded",
+        "reference_encoder.py",
+        "    w_ih = w_ih.reshape(-1, channels, freq).transpose(1, 2).reshape(w_ih.shape[0], -1)\n",
+        "",
+        "GRU input weight not permuted for the NHWC flatten (upstream flattens channel-major)",
+        REFERENCE_ENCODER,
+    ),
+    Fault(
+        "refenc-layernorm-weight-dropped",
+        "reference_encoder.py",
+        'layernorm = (state["layernorm.weight"], state["layernorm.bias"])',
+        'layernorm = (torch.ones_like(state["layernorm.weight"]), state["layernorm.bias"])',
+        "the spectrogram LayerNorm's gamma is dropped",
+        REFERENCE_ENCODER,
+    ),
+    Fault(
+        "refenc-layernorm-eps-default",
+        "reference_encoder.py",
+        "layernorm_eps=reference.layernorm.eps if reference.layernorm is not None else 0.0,",
+        "layernorm_eps=1e-12,",
+        "LayerNorm epsilon left at ttnn's default 1e-12 instead of torch's 1e-5",
+        REFERENCE_ENCODER,
+    ),
+    Fault(
+        "refenc-conv-relu-missing",
+        "reference_encoder.py",
+        "activation=ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU),",
+        "activation=None,",
+        "the ReLU after each reference-encoder conv is not fused (left out)",
+        REFERENCE_ENCODER,
+    ),
+    # ---- tt/backend.py ----
+    Fault(
+        "backend-sum-not-mean",
+        "backend.py",
+        "return ttnn.multiply(total, 1.0 / len(uploaded))",
+        "return total",
+        "segment embeddings summed, not averaged (sum without the 1/len)",
+        CLONE,
+    ),
+    Fault(
+        "backend-running-pairwise-mean",
+        "backend.py",
+        "total = embedding if total is None else ttnn.add(total, embedding)\n"
+        "        return ttnn.multiply(total, 1.0 / len(uploaded))",
+        "total = embedding if total is None else ttnn.multiply(ttnn.add(total, embedding), 0.5)\n"
+        "        return total",
+        "segments averaged pairwise as they arrive (weights 1/4, 1/4, 1/2 for 3) instead of sum / len",
+        CLONE,
+    ),
+)
+
+# Every module's faults: the converter and clone paths above, MeloTTS in `melotts.py`.
+FAULTS: tuple[Fault, ...] = CONVERTER_AND_CLONE_FAULTS + MELOTTS_FAULTS

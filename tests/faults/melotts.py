@@ -1,0 +1,374 @@
+"""MeloTTS porting faults for the catalogue: text encoder and its relative-position attention,
+the transformer flow, both duration predictors and the spline, length regulation and `infer`.
+
+Same rules as `catalogue.py` (see the package docstring): each snippet occurs exactly once in
+its `tt/` file, each replacement still imports and runs, each selection passes unfaulted and
+lists its cheapest catching test first (the runner uses ``-x``). `catalogue.py` adds
+`MELOTTS_FAULTS` to its tuple.
+
+Left out on purpose (no effect on any output, so no test can or should notice): the FFN's
+``k//2`` left padding (MeloTTS kernels 3 and 5 are odd: same padding; the causal variant is
+catalogued instead) and the Encoder's speaker sum not re-masked (padded rows reach valid ones
+only through keys masked to -1e4 and FFN inputs masked first; the output is masked).
+Measured: 40/40 caught, 520 s with ``--jobs 2`` on the shared 2-core machine (baselines included).
+"""
+
+from __future__ import annotations
+
+from tests.faults import Fault, Selection
+
+_TESTS = "models/demos/openvoice/tests"
+_TEXT = f"{_TESTS}/test_tt_text_encoder.py"
+_DURATION = f"{_TESTS}/test_tt_duration.py"
+_MELO = f"{_TESTS}/test_tt_melo_tts.py"
+
+# ---- selections (cheapest catching test first: pytest keeps file order, the runner stops at the first failure) ----
+# Attention alone (T 3 and 37), the 6-layer encoder with speaker, then the whole text encoder on both goldens.
+ATTENTION = Selection("melo-attention", (_TEXT, "-k", "test_attention or encoder_release or text_encoder_golden"))
+TEXT_ENCODER = Selection("melo-text-encoder", (_TEXT, "-k", "text_encoder_golden or text_encoder_release"))
+TRANSFORMER_FLOW = Selection("melo-flow", (_TEXT, "-k", "flow_reverse_golden or flow_reverse_release"))
+# Both predictors on both goldens, the release shapes and a batch item against the item alone.
+DURATION = Selection(
+    "melo-duration", (_DURATION, "-k", "duration_predictors_golden or release_shapes or batch_item_equals_item_alone")
+)
+SPLINE = Selection("melo-spline", (_DURATION, "-k", "spline_inverse or duration_predictors_golden"))
+SDP_PLAN = Selection("melo-sdp-plan", (_DURATION, "-k", "reverse_flow_plan or duration_predictors_golden"))
+LENGTH_REGULATION = Selection("melo-length-reg", (_MELO, "-k", "length_regulation_golden or length_regulation_edge"))
+# End to end: tts_small_en (B=1), tts_small_b3 (B=3, speakers 1/3/0, item alone), the tiny model with max_len.
+MELO = Selection("melo-e2e", (_MELO, "-k", "end_to_end_golden or warm_infer"))
+
+MELOTTS_FAULTS: tuple[Fault, ...] = (
+    # ---- tt/attentions.py ----
+    Fault(
+        "melo-attn-rel-skew-offset-3",
+        "attentions.py",
+        "return ttnn.slice(skewed, [0] * len(lead) + [0, window], [*lead, length, window + length])",
+        "return ttnn.slice(skewed, [0] * len(lead) + [0, window - 1], [*lead, length, window - 1 + length])",
+        "key-side relative skew keeps columns from offset 3 instead of 4 (band shifted by one position)",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-attn-rel-k-on-value-side",
+        "attentions.py",
+        "self.rel_v = device_matrix(device, ref.emb_rel_v.detach()[0], dtype)",
+        "self.rel_v = device_matrix(device, ref.emb_rel_k.detach()[0], dtype)",
+        "emb_rel_k used for the value-side relative term too (emb_rel_v never read)",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-attn-scale-not-folded",
+        "attentions.py",
+        "scale = self.head_dim**-0.5",
+        "scale = 1.0  # fault: 1/sqrt(d) not folded into W_q",
+        "the scores' 1/sqrt(d) is not folded into W_q / b_q (and not applied elsewhere)",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-attn-scale-twice",
+        "attentions.py",
+        "q = ttnn.slice(qkv, [0, 0, 0, 0], [b, h, t, d])  # already / sqrt(d)",
+        "q = ttnn.multiply(ttnn.slice(qkv, [0, 0, 0, 0], [b, h, t, d]), d**-0.5)",
+        "1/sqrt(d) applied again to q although it is folded into W_q (scaled twice)",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-attn-mask-fill-zero",
+        "attentions.py",
+        "scores = ttnn.where(attn_mask.keep, scores, MASK_VALUE)",
+        "scores = ttnn.where(attn_mask.keep, scores, 0.0)",
+        "masked scores filled with 0 instead of -1e4 (padded keys get exp(0 - max) weight)",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-attn-mask-missing",
+        "attentions.py",
+        "scores = ttnn.where(attn_mask.keep, scores, MASK_VALUE)",
+        "scores = scores  # fault: no attention mask",
+        "no attention mask: valid queries attend the item's padded keys",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-ffn-causal-padding",
+        "attentions.py",
+        "padding=((k - 1) // 2, k // 2)",
+        "padding=(k - 1, 0)",
+        "FFN conv padded causally (k-1 left, 0 right) instead of 'same' (MeloTTS kernels 3 and 5 are odd, so "
+        "the k//2-left variant would be a no-op; this one is visible)",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-encoder-cond-layer-1",
+        "attentions.py",
+        "if i == self.cond_layer_idx and speaker is not None",
+        "if i == 1 and speaker is not None",
+        "speaker embedding added before layer 1 instead of cond_layer_idx (2)",
+        ATTENTION,
+    ),
+    # ---- tt/commons.py (LayerNorm of every MeloTTS encoder and predictor) ----
+    Fault(
+        "melo-layernorm-gamma-beta-swapped",
+        "commons.py",
+        "weight=self.gamma, bias=self.beta",
+        "weight=self.beta, bias=self.gamma",
+        "channel LayerNorm gamma and beta swapped",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-layernorm-eps-1e-3",
+        "commons.py",
+        "self.eps = ref.eps",
+        "self.eps = 1e-3  # fault: not the reference's 1e-5",
+        "channel LayerNorm epsilon 1e-3 instead of the reference's 1e-5",
+        ATTENTION,
+    ),
+    # ---- tt/text_encoder.py ----
+    Fault(
+        "melo-text-sqrt-hidden-missing",
+        "text_encoder.py",
+        "h = ttnn.multiply(ttnn.multiply(h, math.sqrt(self.hidden)), mask)",
+        "h = ttnn.multiply(h, mask)",
+        "embedding sum not scaled by sqrt(hidden_channels)",
+        TEXT_ENCODER,
+    ),
+    Fault(
+        "melo-text-bert-proj-dropped",
+        "text_encoder.py",
+        "h = ttnn.add(h, self.bert_proj(inputs.bert, b, t))",
+        "h = h  # fault: bert_proj not added",
+        "the (zh) bert_proj term is left out (only ja_bert added)",
+        TEXT_ENCODER,
+    ),
+    Fault(
+        "melo-text-language-offset",
+        "text_encoder.py",
+        "language + self.n_vocab + self.n_tones]",
+        "language + self.n_vocab]",
+        "language ids offset into the stacked table without n_tones (language rows read from the tone table)",
+        TEXT_ENCODER,
+    ),
+    Fault(
+        "melo-text-proj-m-logs-swapped",
+        "text_encoder.py",
+        "self.proj_m = TtConv1d(device, w[:c], b[:c], **conv)\n"
+        "        self.proj_logs = TtConv1d(device, w[c:], b[c:], **conv)",
+        "self.proj_m = TtConv1d(device, w[c:], b[c:], **conv)\n"
+        "        self.proj_logs = TtConv1d(device, w[:c], b[:c], **conv)",
+        "proj split the wrong way round: m_p from the log-std half",
+        TEXT_ENCODER,
+    ),
+    # ---- tt/transformer_coupling.py ----
+    Fault(
+        "melo-flow-flip-fold-parity",
+        "transformer_coupling.py",
+        "full_channel_weights(layer, flipped=index % 2 == 1)",
+        "full_channel_weights(layer, flipped=index % 2 == 0)",
+        "the Flip folded into the even transformer couplings instead of the odd ones",
+        TRANSFORMER_FLOW,
+    ),
+    Fault(
+        "melo-flow-reverse-layer-order",
+        "transformer_coupling.py",
+        "for pre, enc, post in reversed(self.layers) if reverse else self.layers:",
+        "for pre, enc, post in self.layers:",
+        "the reverse flow runs the couplings in forward order",
+        TRANSFORMER_FLOW,
+    ),
+    # ---- tt/duration_predictor.py ----
+    Fault(
+        "melo-dp-norm-relu-order",
+        "duration_predictor.py",
+        "x = self.norm_1(ttnn.relu(self.conv_1(ttnn.multiply(x, mask), batch_size, length)))",
+        "x = ttnn.relu(self.norm_1(self.conv_1(ttnn.multiply(x, mask), batch_size, length)))",
+        "DP block 1 runs LayerNorm then ReLU (upstream: ReLU then LayerNorm)",
+        DURATION,
+    ),
+    Fault(
+        "melo-dds-dilation-2-pow-i",
+        "duration_predictor.py",
+        "        padding=conv.padding[0],\n        dilation=conv.dilation[0],\n",
+        "        padding={3: 2, 9: 4}.get(conv.dilation[0], conv.dilation[0]) * (conv.kernel_size[0] - 1) // 2,\n"
+        "        dilation={3: 2, 9: 4}.get(conv.dilation[0], conv.dilation[0]),\n",
+        "DDSConv dilations 2**i (1, 2, 4) instead of kernel_size**i (1, 3, 9), padding to match",
+        DURATION,
+    ),
+    # ---- tt/stochastic_duration_predictor.py ----
+    Fault(
+        "melo-sdp-convflow-reads-its-output",
+        "stochastic_duration_predictor.py",
+        "plan.append((flow, order[0], order[1]))",
+        "plan.append((flow, order[1], order[1]))",
+        "SDP flip folding wrong: each ConvFlow conditions on the column it overwrites",
+        SDP_PLAN,
+    ),
+    Fault(
+        "melo-sdp-useless-vflow-kept",
+        "stochastic_duration_predictor.py",
+        "flows = flows[:-2] + [flows[-1]]  # upstream skips the first ConvFlow",
+        "flows = flows  # fault: upstream skips the first ConvFlow",
+        "the reverse SDP runs ConvFlow0 too (upstream skips the 'useless vflow')",
+        SDP_PLAN,
+    ),
+    Fault(
+        "melo-sdp-affine-sign",
+        "stochastic_duration_predictor.py",
+        "self.affine_scale = float(torch.exp(-affine.logs.detach()[0, 0]))",
+        "self.affine_scale = float(torch.exp(affine.logs.detach()[0, 0]))",
+        "reverse ElementwiseAffine multiplies by exp(+logs) (the forward direction's sign)",
+        DURATION,
+    ),
+    Fault(
+        "melo-sdp-proj-scale-not-folded",
+        "stochastic_duration_predictor.py",
+        "scale = math.sqrt(ref.filter_channels)",
+        "scale = 1.0  # fault: / sqrt(filter_channels) not folded",
+        "ConvFlow widths/heights not divided by sqrt(filter_channels)",
+        DURATION,
+    ),
+    Fault(
+        "melo-sdp-convflow-g-dropped",
+        "stochastic_duration_predictor.py",
+        "h = self.convs(self.pre(x0, batch_size, length), mask, batch_size, length, g=g)",
+        "h = self.convs(self.pre(x0, batch_size, length), mask, batch_size, length)",
+        "ConvFlow's DDSConv not conditioned on the text features h (g=None)",
+        DURATION,
+    ),
+    # ---- tt/transforms.py ----
+    Fault(
+        "melo-spline-min-bin-width-ignored",
+        "transforms.py",
+        "x_left, x_right = _knots(unnormalized_widths, k.min_bin_width, low_column, k)",
+        "x_left, x_right = _knots(unnormalized_widths, 0.0, low_column, k)",
+        "spline bin widths without min_bin_width",
+        SPLINE,
+    ),
+    Fault(
+        "melo-spline-last-knot-not-pinned",
+        "transforms.py",
+        "right = ttnn.pad(inner, [(0, 0), (0, 0), (0, 0), (0, 1)], value=bound)  # knots 1 .. K",
+        "right = cumulative  # fault: knots 1 .. K straight from the cumsum, last not pinned to B",
+        "the last knot taken from the cumsum (B up to rounding) instead of pinned exactly to B",
+        SPLINE,
+    ),
+    Fault(
+        "melo-spline-unstable-root",
+        "transforms.py",
+        "theta = ttnn.divide(ttnn.multiply(p, 2.0), ttnn.add(b, ttnn.sqrt(discriminant)))",
+        "theta = ttnn.divide(ttnn.add(ttnn.neg(b), ttnn.sqrt(discriminant)), ttnn.multiply(a, 2.0))",
+        "textbook root (-b + sqrt(D)) / 2a instead of the stable 2c / (-b - sqrt(D)) (cancels when a ~ 0)",
+        SPLINE,
+    ),
+    Fault(
+        "melo-spline-tail-derivative-constant",
+        "transforms.py",
+        "return math.log(math.exp(1 - min_derivative) - 1)",
+        "return math.log(math.exp(1) - 1)",
+        "boundary derivative logit solves softplus(c) = 1, forgetting min_derivative (edge slopes 1.001)",
+        SPLINE,
+    ),
+    Fault(
+        "melo-spline-linear-tails-dropped",
+        "transforms.py",
+        "return ttnn.where(inside, spline, inputs)",
+        "return spline",
+        "no identity tails: inputs beyond the tail bound come out clamped",
+        SPLINE,
+    ),
+    # ---- tt/length_regulator.py ----
+    Fault(
+        "melo-lr-length-scale-ignored",
+        "length_regulator.py",
+        "w = ttnn.multiply(ttnn.multiply(ttnn.exp(logw), mask), float(length_scale))",
+        "w = ttnn.multiply(ttnn.exp(logw), mask)",
+        "length_scale not applied to the durations",
+        LENGTH_REGULATION,
+    ),
+    Fault(
+        "melo-lr-round-not-ceil",
+        "length_regulator.py",
+        "w_ceil = ttnn.reshape(ttnn.ceil(w), (1, 1, batch_size, length))",
+        "w_ceil = ttnn.reshape(ttnn.round(w), (1, 1, batch_size, length))",
+        "durations rounded instead of ceil'ed",
+        LENGTH_REGULATION,
+    ),
+    Fault(
+        "melo-lr-cumsum-exclusive-end",
+        "length_regulator.py",
+        "end = ttnn.add(cum, self._item_starts(b * t_x, t_x, frames))",
+        "end = ttnn.add(ttnn.subtract(cum, w), self._item_starts(b * t_x, t_x, frames))",
+        "alignment run ends at the exclusive cumsum (every token's frames shifted one token late)",
+        LENGTH_REGULATION,
+    ),
+    Fault(
+        "melo-lr-y-lengths-not-clamped",
+        "length_regulator.py",
+        "y_lengths = ttnn.clamp(totals, min=1.0)  # clamp_min(., 1), as the reference",
+        "y_lengths = totals  # fault: not clamped at 1",
+        "y_lengths not clamped at 1 (an item whose durations all underflow gets 0 frames)",
+        LENGTH_REGULATION,
+    ),
+    # ---- tt/melo_tts.py ----
+    Fault(
+        "melo-sdp-ratio-swapped",
+        "melo_tts.py",
+        "ttnn.multiply(to32(logw_sdp), float(sdp_ratio)), ttnn.multiply(to32(logw_dp), 1.0 - sdp_ratio)",
+        "ttnn.multiply(to32(logw_sdp), 1.0 - sdp_ratio), ttnn.multiply(to32(logw_dp), float(sdp_ratio))",
+        "sdp_ratio applied to the DP and 1 - sdp_ratio to the SDP",
+        MELO,
+    ),
+    Fault(
+        "melo-noise-scale-not-applied",
+        "melo_tts.py",
+        "scaled_eps_p = self._upload(to_time_major(eps_p * noise_scale), ttnn.float32)",
+        "scaled_eps_p = self._upload(to_time_major(eps_p), ttnn.float32)",
+        "noise_scale not applied to eps_p",
+        MELO,
+    ),
+    Fault(
+        "melo-noise-scale-w-not-applied",
+        "melo_tts.py",
+        "scaled_noise_w=self._upload(to_time_major(eps_sdp * noise_scale_w), ttnn.float32)",
+        "scaled_noise_w=self._upload(to_time_major(eps_sdp), ttnn.float32)",
+        "noise_scale_w not applied to the SDP draw",
+        MELO,
+    ),
+    Fault(
+        "melo-exp-logs-p-missing",
+        "melo_tts.py",
+        "ttnn.multiply(scaled_eps_p, ttnn.exp(logs_p_expanded))",
+        "ttnn.multiply(scaled_eps_p, logs_p_expanded)",
+        "z_p = m_p + eps * logs_p (exp missing)",
+        MELO,
+    ),
+    Fault(
+        "melo-flow-run-forward",
+        "melo_tts.py",
+        "speaker, reverse=True)",
+        "speaker, reverse=False)",
+        "the prior flow run forward instead of reverse at inference",
+        MELO,
+    ),
+    Fault(
+        "melo-decoder-zero-cond",
+        "melo_tts.py",
+        "self.dec = TtGenerator(device, reference.dec, zero_cond=False,",
+        "self.dec = TtGenerator(device, reference.dec, zero_cond=True,",
+        "decoder built like the converter's (zero_g): MeloTTS's decoder not conditioned on g",
+        MELO,
+    ),
+    Fault(
+        "melo-speaker-ids-reversed",
+        "melo_tts.py",
+        "sid.reshape(1, b).to(torch.int32)",
+        "sid.flip(0).reshape(1, b).to(torch.int32)",
+        "batch items' speaker ids in reverse order (item b gets item B-1-b's speaker)",
+        MELO,
+    ),
+    Fault(
+        "melo-text-encoder-speaker-dropped",
+        "melo_tts.py",
+        "None if self.use_vc else speaker)",
+        "speaker if self.use_vc else None)",
+        "use_vc test inverted: the text encoder loses its speaker conditioning",
+        MELO,
+    ),
+)
