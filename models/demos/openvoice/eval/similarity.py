@@ -22,41 +22,19 @@ target voice, and is closer to that reference than the unconverted source clip i
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import sys
 import threading
-import types
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from loguru import logger
 
+from models.demos.openvoice.common import pkg_resources_stand_in
 from models.demos.openvoice.common.audio import AudioError, prepare_waveform
 
 RESEMBLYZER_RATE = 16000  # resemblyzer.hparams.sampling_rate
 MIN_RELIABLE_SECONDS = 1.0  # voiced speech below this gives a noisy embedding (see module docstring)
 BOUNTY_MIN_SIMILARITY = 0.70  # tt-metal OpenVoice bounty: speaker similarity > 70 %
-
-
-def _import_webrtcvad() -> None:
-    """Import webrtcvad where setuptools no longer ships pkg_resources.
-
-    webrtcvad 2.0.10 (resemblyzer's VAD) reads its own version with
-    `pkg_resources.get_distribution` at import time; setuptools >= 81 removed pkg_resources and
-    the project's lock has 84.2.1. For that one import, a stand-in answers from
-    importlib.metadata; it is removed right after so no other code mistakes it for the real one.
-    """
-    if "webrtcvad" in sys.modules or importlib.util.find_spec("pkg_resources") is not None:
-        return
-    stand_in = types.ModuleType("pkg_resources")
-    stand_in.get_distribution = lambda name: types.SimpleNamespace(version=importlib.metadata.version(name))
-    sys.modules["pkg_resources"] = stand_in
-    try:
-        import webrtcvad  # noqa: F401
-    finally:
-        del sys.modules["pkg_resources"]
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -70,7 +48,7 @@ class SpeakerEncoder:
 
     def __init__(self) -> None:
         try:
-            _import_webrtcvad()
+            pkg_resources_stand_in.install()  # webrtcvad reads its version through pkg_resources
             from resemblyzer import VoiceEncoder
         except ImportError as error:
             raise ImportError(f"resemblyzer is not usable ({error}): pip install -r requirements-eval.in") from error

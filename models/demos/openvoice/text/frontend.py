@@ -57,6 +57,8 @@ from typing import Any, Iterator
 import torch
 from loguru import logger
 
+from models.demos.openvoice.common import pkg_resources_stand_in
+
 # ---- languages ---------------------------------------------------------------------------------------------
 # model language -> text language, as melo.api.TTS sets self.language
 MODEL_TEXT_LANGUAGE = {"EN": "EN", "EN_V2": "EN", "EN_NEWEST": "EN", "ES": "ES", "FR": "FR", "ZH": "ZH_MIX_EN", "JP": "JP",
@@ -171,21 +173,6 @@ def _deferred_hub_tokenizers() -> Iterator[None]:
         AutoTokenizer.from_pretrained = original
 
 
-def _ensure_pkg_resources() -> None:
-    try:
-        import pkg_resources  # noqa: F401  (setuptools < 81)
-        return
-    except ImportError:
-        pass
-    from importlib import resources
-
-    shim = types.ModuleType("pkg_resources")
-    shim.__doc__ = "Minimal stand-in registered by models.demos.openvoice.text.frontend for pykakasi and cn2an."
-    shim.resource_filename = lambda package, name: str(resources.files(package).joinpath(name))
-    shim.resource_stream = lambda package, name: resources.files(package).joinpath(name).open("rb")
-    sys.modules["pkg_resources"] = shim
-
-
 def _configure_nltk(nltk_dir: Path | None) -> None:
     import nltk
 
@@ -274,7 +261,7 @@ def import_upstream(name: str, nltk_dir: Path | None = None) -> types.ModuleType
         if importlib.util.find_spec("melo") is None:
             raise FrontendError("MeloTTS's text code is not installed: pip install --no-deps melotts-krqnf==0.1.2 "
                                 "(see requirements-text.in)")
-        _ensure_pkg_resources()
+        pkg_resources_stand_in.install()
         _configure_nltk(nltk_dir)
         with _deferred_hub_tokenizers(), _no_nltk_download(), _torchaudio_placeholder():
             try:
