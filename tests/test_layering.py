@@ -24,6 +24,10 @@ PRODUCT_MODULES = (
     "models.demos.openvoice.tools.check_golden",
     "models.demos.openvoice.tools.golden_tts",
     "models.demos.openvoice.tools.perf_report",
+    "models.demos.openvoice.tools.run_report",
+    "models.demos.openvoice.eval.wer",
+    "models.demos.openvoice.eval.similarity",
+    "models.demos.openvoice.demo.speak",
     "models.demos.openvoice.text.frontend",
     "models.common.mock_device",
 )

@@ -184,6 +184,11 @@ class ShadowExecution:
         if len(self._values) >= self._next_sweep:
             self._sweep()
 
+    def collect(self) -> None:
+        """Drop the shadow values of tensors nothing else references any more (after `gc.collect()`), so a
+        test that reads the device's allocation sees freed tensors as freed, as a card would."""
+        self._sweep()
+
     def _sweep(self) -> None:
         """Drop entries whose tensor is referenced only by this table (it can never be used again)."""
         # References to `tensor` below: the entry tuple, the loop variable, getrefcount's argument.

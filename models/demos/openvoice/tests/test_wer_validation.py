@@ -40,30 +40,10 @@ import pytest
 from models.demos.openvoice.common.audio import load_audio
 from models.demos.openvoice.eval import similarity as sim
 from models.demos.openvoice.eval import wer
+from models.demos.openvoice.eval.clips import CLIPS, Clip  # noqa: F401 (Clip re-exported for the script mode)
 
 CONVERTER_RATE = 22050  # the converter's and MeloTTS-EN-resampled demo outputs' rate
 
-
-@dataclass(frozen=True)
-class Clip:
-    filename: str
-    rate: int  # native rate of the file
-    speaker: str
-    text: str
-
-
-CLIPS: dict[str, Clip] = {
-    "jfk": Clip(
-        "jfk.flac",
-        44100,
-        "jfk",
-        "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.",
-    ),
-    "one_two_three": Clip("one_two_three.wav", 44100, "speaker_b", "one two three"),
-    "quick_brown_fox": Clip("quick_brown_fox.wav", 16000, "synthetic", "The quick brown fox jumps over the lazy dog."),
-    "counting": Clip("counting.wav", 16000, "synthetic", "One two three four five six seven eight nine ten."),
-    "hello_world": Clip("hello_world.wav", 16000, "synthetic", "Hello world."),
-}
 
 # Measured minimum gap between same-clip halves (0.754) and different speakers (0.658): 0.096.
 MIN_SEPARATION = 0.05
