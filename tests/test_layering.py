@@ -28,6 +28,7 @@ PRODUCT_MODULES = (
     "models.demos.openvoice.eval.wer",
     "models.demos.openvoice.eval.similarity",
     "models.demos.openvoice.demo.speak",
+    "models.demos.openvoice.common.random_weights",
     "models.demos.openvoice.text.frontend",
     "models.common.mock_device",
 )

@@ -6,9 +6,15 @@
     # convert: re-voice a source clip to the cloned speaker
     python -m models.demos.openvoice.demo.cli convert source.wav --reference ref.wav --out cloned.wav
 
+    # speak: text -> MeloTTS base speaker -> cloned voice (--stream: each sentence as soon as it is ready)
+    python -m models.demos.openvoice.demo.cli speak "Hello world. How are you?" --language EN --reference ref.wav
+    # ... without any checkpoint: seeded random weights of the release shapes (the audio is NOISE)
+    python -m models.demos.openvoice.demo.cli speak "Hello world." --language EN --reference ref.wav --random-weights 0
+
 Checkpoints come from `--checkpoint-dir` (default `checkpoints_v2`, as upstream:
-`converter/config.json`, `converter/checkpoint.pth`); fetch them with
-`python -m models.demos.openvoice.common.download`. Cloning alone also works from the
+`converter/config.json`, `converter/checkpoint.pth`; speak also reads `melotts/<LANG>/`,
+`base_speakers/ses/`, `bert/`, `nltk_data/`); fetch them with
+`python -m models.demos.openvoice.common.download [--melotts EN --bert EN --nltk]`. Cloning alone also works from the
 reference-encoder weights only (`--ref-enc ref_enc.pt --config config.json`).
 
 `--backend auto` runs TTNN on a Tenstorrent device when one is present and the float32
@@ -19,9 +25,13 @@ the mock Wormhole (numbers from ttnn's golden functions; for testing the port).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import secrets
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from loguru import logger
@@ -31,6 +41,7 @@ from models.demos.openvoice.common.checkpoint import CheckpointError, read_state
 from models.demos.openvoice.common.config import OpenVoiceConfig, load_config
 from models.demos.openvoice.demo.pipeline import (
     Backend,
+    MeloLoader,
     ReferenceBackend,
     SpeakerEmbeddingCache,
     VoiceCloner,
@@ -38,6 +49,9 @@ from models.demos.openvoice.demo.pipeline import (
 )
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+
+if TYPE_CHECKING:  # the text stack is heavy: speak imports it when run
+    from models.demos.openvoice.demo.speak import SpeakOptions, TextToSpeech
 
 DOWNLOAD_HINT = "python -m models.demos.openvoice.common.download --checkpoint-dir {dir}"
 
@@ -59,7 +73,7 @@ def _resolve_config(args: argparse.Namespace) -> OpenVoiceConfig:
     return load_config(config_path)
 
 
-def build_cloner(args: argparse.Namespace, need_converter: bool) -> VoiceCloner:
+def build_cloner(args: argparse.Namespace, need_converter: bool, melo: MeloLoader | None = None) -> VoiceCloner:
     """Load weights for the requested work and wrap them in the selected backend."""
     config = _resolve_config(args)
     _, checkpoint = _converter_paths(args.checkpoint_dir)
@@ -79,7 +93,7 @@ def build_cloner(args: argparse.Namespace, need_converter: bool) -> VoiceCloner:
             f"no converter checkpoint at {checkpoint} and no --ref-enc given: download the checkpoint with "
             f"`{DOWNLOAD_HINT.format(dir=args.checkpoint_dir)}` or pass --ref-enc PATH"
         )
-    backend = make_backend(args, config, ref_enc, converter)
+    backend = make_backend(args, config, ref_enc, converter, melo)
     cache_dir = Path(args.se_cache) if args.se_cache else None
     cache = SpeakerEmbeddingCache(model_fingerprint(ref_enc.state_dict()), cache_dir)
     logger.info(f"backend: {backend.name}")
@@ -87,7 +101,11 @@ def build_cloner(args: argparse.Namespace, need_converter: bool) -> VoiceCloner:
 
 
 def make_backend(
-    args: argparse.Namespace, config: OpenVoiceConfig, ref_enc: ReferenceEncoder, converter: ToneColorConverter | None
+    args: argparse.Namespace,
+    config: OpenVoiceConfig,
+    ref_enc: ReferenceEncoder,
+    converter: ToneColorConverter | None,
+    melo: MeloLoader | None = None,
 ) -> Backend:
     """`auto`: TTNN when a device is selected (`--device-mode real|mock`) or a card is present, else the reference."""
     backend = args.backend
@@ -96,10 +114,10 @@ def make_backend(
 
         backend = "ttnn" if args.device_mode in ("real", "mock") or real_device_present() else "reference"
     if backend == "reference":
-        return ReferenceBackend(config, ref_enc, converter)
+        return ReferenceBackend(config, ref_enc, converter, melo)
     from models.demos.openvoice.tt.backend import TtnnBackend
 
-    return TtnnBackend.open(config, ref_enc, converter, device_mode=args.device_mode)
+    return TtnnBackend.open(config, ref_enc, converter, device_mode=args.device_mode, melo=melo)
 
 
 def _timing_note(backend: str) -> str:
@@ -144,6 +162,167 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- speak ---------------------------------------------------------------------------------------------------
+RANDOM_WEIGHTS_BANNER = """
+################################################################################
+  RANDOM WEIGHTS (--random-weights {seed}): MeloTTS, BERT and the converter are
+  seeded random models of the release shapes. THE AUDIO IS NOISE, NOT SPEECH.
+  Missing tokenizers use a whole-word stand-in. For real speech drop
+  --random-weights and download the checkpoints:
+  python -m models.demos.openvoice.common.download --melotts LANG --bert LANG --nltk
+################################################################################
+"""
+
+
+def _first_dir(*candidates: Path | None) -> Path | None:
+    return next((Path(c) for c in candidates if c is not None and Path(c).is_dir()), None)
+
+
+def _shared(*parts: str) -> Path | None:
+    """$OPENVOICE_SHARED_DATA/<parts> (the project's test data: tokenizers, NLTK data, base-speaker SEs)."""
+    root = os.environ.get("OPENVOICE_SHARED_DATA")
+    return Path(root).joinpath(*parts) if root else None
+
+
+def _base_se_loader(directory: Path | None, random_seed: int | None, checkpoint_dir: Path) -> Callable[[str], torch.Tensor]:
+    """speaker -> base SE from `<dir>/<speaker lower, '_' -> '-'>.pth`, as upstream's demo names the files."""
+
+    @functools.lru_cache(maxsize=None)
+    def load(speaker: str) -> torch.Tensor:
+        name = speaker.lower().replace("_", "-")
+        path = directory / f"{name}.pth" if directory is not None else None
+        if path is not None and path.is_file():
+            return _load_se(str(path))
+        if random_seed is not None:
+            from models.demos.openvoice.common.random_weights import random_speaker_embedding
+
+            logger.warning(f"base speaker SE {name}.pth not found: random SE (random-weights mode)")
+            return random_speaker_embedding(random_seed, speaker)
+        raise MissingCheckpoint(
+            f"base speaker embedding {name}.pth not found in {directory}: download it with "
+            f"`{DOWNLOAD_HINT.format(dir=checkpoint_dir)}` (writes base_speakers/ses) or pass --base-speakers DIR"
+        )
+
+    return load
+
+
+def build_speaker(args: argparse.Namespace) -> "TextToSpeech":
+    """Models, frontend and backend for `speak`: the official checkpoints, or seeded random weights."""
+    from models.demos.openvoice.demo.speak import TextToSpeech
+    from models.demos.openvoice.text.bert import BertFeatures
+    from models.demos.openvoice.text.frontend import Frontend, checkpoint_text_dirs, model_text_language
+
+    TextToSpeech.check_language(args.language, args.speaker)
+    bert_dir, nltk_default = checkpoint_text_dirs(args.checkpoint_dir)
+    nltk_dir = _first_dir(args.nltk_dir, nltk_default, _shared("text", "nltk_data"))
+    ses_dir = _first_dir(args.base_speakers, args.checkpoint_dir / "base_speakers" / "ses", _shared("openvoice_v2", "base_speakers", "ses"))
+    seed = args.random_weights
+    if seed is not None:
+        from models.demos.openvoice.common import random_weights as rw
+
+        print(RANDOM_WEIGHTS_BANNER.format(seed=seed), file=sys.stderr)
+        tokenizer_dir = _first_dir(args.tokenizer_dir, bert_dir, _shared("text", "tokenizers"))
+        melo = functools.lru_cache(maxsize=None)(lambda language: rw.random_melo(language, seed))
+        converter, config = rw.random_converter(seed), rw.converter_config()
+        backend = make_backend(args, config, converter.ref_enc, converter, melo)
+        cache = SpeakerEmbeddingCache(f"random-{seed}", Path(args.se_cache) if args.se_cache else None)
+        cloner = VoiceCloner(config, backend, cache)
+        frontend, bert = rw.StandInFrontend(tokenizer_dir, nltk_dir), rw.RandomBertFeatures(tokenizer_dir, seed)
+        spk2id = lambda language: rw.melo_config(language).data.spk2id  # noqa: E731
+    else:
+        melo_dir = args.checkpoint_dir / "melotts" / args.language
+        config_file, checkpoint = melo_dir / "config.json", melo_dir / "checkpoint.pth"
+        if not (config_file.is_file() and checkpoint.is_file()):
+            raise MissingCheckpoint(
+                f"MeloTTS {args.language} checkpoint not found in {melo_dir}: download it with "
+                f"`{DOWNLOAD_HINT.format(dir=args.checkpoint_dir)} --melotts {args.language} "
+                f"--bert {model_text_language(args.language)} --nltk` "
+                "(needs the Hugging Face hub), or try the pipeline with --random-weights SEED"
+            )
+        from models.demos.openvoice.reference.melo_tts import MeloTTS
+
+        melo_config = load_config(config_file)
+        melo = functools.lru_cache(maxsize=None)(lambda language: MeloTTS.load(config_file, checkpoint))
+        cloner = build_cloner(args, need_converter=True, melo=melo)
+        tokenizer_dir = args.tokenizer_dir or bert_dir
+        frontend, bert = Frontend(tokenizer_dir, nltk_dir), BertFeatures(bert_dir, tokenizer_dir=tokenizer_dir)
+        spk2id = lambda language: dict(melo_config.data.spk2id)  # noqa: E731
+    return TextToSpeech(cloner, frontend, bert, spk2id, _base_se_loader(ses_dir, seed, args.checkpoint_dir), max_chars=args.max_chars)
+
+
+def cmd_speak(args: argparse.Namespace) -> int:
+    from models.demos.openvoice.demo.speak import SpeakOptions
+
+    seed = args.seed if args.seed is not None else secrets.randbits(31)
+    print(f"seed: {seed} (--seed {seed} repeats this run)")
+    options = SpeakOptions(args.speed, args.sdp_ratio, args.noise_scale, args.noise_scale_w, args.tau, seed)
+    if args.out and Path(args.out).is_dir():
+        raise IsADirectoryError(f"--out {args.out} is a directory; give a file name such as speech.wav")
+    tts = build_speaker(args)
+    try:
+        return _speak(tts, args, options)
+    finally:
+        close = getattr(tts.cloner.backend, "close", None)
+        if close is not None:  # the TTNN backend's device: free it now, not at interpreter exit
+            close()
+
+
+def _speak(tts: "TextToSpeech", args: argparse.Namespace, options: "SpeakOptions") -> int:
+    from models.demos.openvoice.demo.speak import join_sentences
+
+    backend = tts.cloner.backend.name
+    g_tgt = _load_se(args.target_se) if args.target_se else tts.cloner.extract_se(args.reference)
+    start = time.perf_counter()
+    if args.stream:
+        sentences = []
+        for sentence in tts.stream(args.text, args.language, g_tgt, args.speaker, options):
+            if not sentences:
+                print(f"time to first audio: {sentence.ready_seconds:.2f} s (backend {backend}){_timing_note(backend)}")
+            print(f"sentence {sentence.index + 1}: {sentence.audio.size / tts.sampling_rate:.2f} s of audio ready at "
+                  f"{sentence.ready_seconds:.2f} s: {sentence.text!r}")
+            sentences.append(sentence)
+        audio = join_sentences([s.audio for s in sentences], tts.sampling_rate, options.speed)
+    else:
+        result = tts.speak(args.text, args.language, g_tgt, args.speaker, options)
+        sentences, audio = result.sentences, result.audio
+    elapsed = time.perf_counter() - start
+    seconds = audio.size / tts.sampling_rate
+    print(f"sentences: {len(sentences)}, MeloTTS frames {[s.frames for s in sentences]}, "
+          f"converted samples {[int(s.audio.size) for s in sentences]}")
+    print(f"speak: {elapsed:.2f} s for {seconds:.2f} s of audio (RTF {elapsed / seconds:.3f}, backend {backend}){_timing_note(backend)}")
+    write_wav(args.out, audio, tts.sampling_rate)
+    print(f"wrote {args.out} ({tts.sampling_rate} Hz, {audio.size} samples)")
+    if args.random_weights is not None:
+        print(f"NOTE: random weights (seed {args.random_weights}): this audio is noise, not speech", file=sys.stderr)
+    return 0
+
+
+def _add_speak(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from models.demos.openvoice.demo.speak import LANGUAGES, MAX_TEXT_CHARS
+
+    speak = sub.add_parser("speak", parents=[common], help="say a text in a cloned voice (MeloTTS + converter)")
+    speak.add_argument("text")
+    speak.add_argument("--language", required=True, help=f"one of {', '.join(LANGUAGES)}")
+    speak.add_argument("--speaker", help="base speaker / EN accent (EN-US, EN-BR, EN_INDIA, EN-AU, EN-Default); default the first")
+    target = speak.add_mutually_exclusive_group(required=True)
+    target.add_argument("--reference", nargs="+", help="reference clip(s) of the target voice")
+    target.add_argument("--target-se", help="saved target embedding (.pt)")
+    speak.add_argument("--speed", type=float, default=1.0, help="length_scale = 1 / speed")
+    speak.add_argument("--sdp-ratio", type=float, default=0.2)
+    speak.add_argument("--noise-scale", type=float, default=0.6)
+    speak.add_argument("--noise-scale-w", type=float, default=0.8)
+    speak.add_argument("--tau", type=float, default=0.3)
+    speak.add_argument("--seed", type=int, help="seed of every random draw (default: a fresh one)")
+    speak.add_argument("--stream", action="store_true", help="print each sentence as soon as its audio is ready")
+    speak.add_argument("--random-weights", type=int, metavar="SEED", help="seeded random models of the release shapes (NOISE audio)")
+    speak.add_argument("--base-speakers", type=Path, help="folder of base-speaker SEs (default <checkpoint-dir>/base_speakers/ses)")
+    speak.add_argument("--tokenizer-dir", type=Path, help="folder of <hub id>/ tokenizers (default <checkpoint-dir>/bert)")
+    speak.add_argument("--nltk-dir", type=Path, help="NLTK data folder (default <checkpoint-dir>/nltk_data)")
+    speak.add_argument("--max-chars", type=int, default=MAX_TEXT_CHARS, help="longest text of one request (one MeloTTS batch)")
+    speak.add_argument("--out", default="outputs/speech.wav")
+    speak.set_defaults(func=cmd_speak)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="openvoice", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
@@ -167,6 +346,7 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("--tau", type=float, default=0.3)
     convert.add_argument("--out", default="outputs/cloned.wav")
     convert.set_defaults(func=cmd_convert)
+    _add_speak(sub, common)
     return p
 
 

@@ -1,19 +1,21 @@
-"""Voice cloning pipeline: `extract_se` (clone) and `convert`, on the reference or on TTNN.
+"""Voice cloning pipeline: `extract_se` (clone), `convert` and MeloTTS `synthesize`, on the reference or on TTNN.
 
 Host steps, in one place (see TRADEOFFS.md): decoding and resampling the audio files,
 cutting long references into segments, and the speaker-embedding cache. Everything from
-the uploaded waveform to the embedding / converted audio runs in the selected backend.
+the uploaded waveform (or the text ids) to the embedding / audio runs in the selected backend.
+The text-to-speech path around `synthesize` (sentences, frontend, streaming) is demo/speak.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +23,7 @@ from loguru import logger
 
 from models.demos.openvoice.common.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
 from models.demos.openvoice.common.config import OpenVoiceConfig
+from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.spectrogram import spectrogram, spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
@@ -31,6 +34,44 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 SE_SEGMENT_SECONDS = 30.0
 MIN_REFERENCE_SECONDS = 0.5  # shorter clips hold too few frames for a stable embedding
 
+MELO_SAMPLING_RATE = 44100  # every MeloTTS release (config data.sampling_rate; the model itself carries no rate)
+MeloLoader = Callable[[str], MeloTTS]  # model language -> MeloTTS (loaded or built once by the caller)
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    """One padded MeloTTS batch (the sentences of one request) and its style controls, as `MeloTTS.infer` takes them.
+
+    x, tone, language [B, T_x]; x_lengths, sid [B]; bert [B, 1024, T_x]; ja_bert [B, 768, T_x]; eps_sdp
+    [B, 2, T_x] the duration predictor's standard-normal draw. The prior's draw eps_p [B, C, T_y] is only
+    shaped after the durations: both backends take it from torch's generator seeded with `prior_seed`
+    right before `infer`, so they draw the same values.
+    """
+
+    language: str  # model language (selects the MeloTTS model)
+    x: torch.Tensor
+    x_lengths: torch.Tensor
+    sid: torch.Tensor
+    tone: torch.Tensor
+    languages: torch.Tensor
+    bert: torch.Tensor
+    ja_bert: torch.Tensor
+    eps_sdp: torch.Tensor
+    prior_seed: int
+    noise_scale: float = 0.6
+    length_scale: float = 1.0
+    noise_scale_w: float = 0.8
+    sdp_ratio: float = 0.2
+
+
+@dataclass
+class SynthesisResult:
+    """Base-speaker audio per item (float32, `sampling_rate`), cut to each item's y_length * hop samples."""
+
+    audio: list[np.ndarray]
+    frames: list[int]  # y_lengths
+    sampling_rate: int
+
 
 class Backend(Protocol):
     """What the pipeline needs from a model implementation (reference or TTNN)."""
@@ -40,8 +81,19 @@ class Backend(Protocol):
     def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
         """Mean speaker embedding [1, gin, 1] of mono waveforms at the model's rate."""
 
-    def voice_conversion(self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float) -> np.ndarray:
-        """Re-voice a mono waveform from `g_src` to `g_tgt`; returns mono audio."""
+    def voice_conversion(
+        self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """Re-voice a mono waveform from `g_src` to `g_tgt` (noise: posterior draw [1, inter, T]); mono audio."""
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
+        """MeloTTS `infer` of one padded batch (base-speaker audio per item)."""
+
+
+def melo_audio(audio: torch.Tensor, y_lengths: Sequence[int], hop: int, sampling_rate: int) -> SynthesisResult:
+    """[B, 1, T] padded batch audio -> each item's valid y_length * hop samples (what upstream gets alone)."""
+    items = [audio[i, 0, : int(n) * hop].float().numpy().copy() for i, n in enumerate(y_lengths)]
+    return SynthesisResult(items, [int(n) for n in y_lengths], sampling_rate)
 
 
 class ReferenceBackend:
@@ -49,10 +101,17 @@ class ReferenceBackend:
 
     name = "reference"
 
-    def __init__(self, config: OpenVoiceConfig, ref_enc: ReferenceEncoder, converter: ToneColorConverter | None = None):
+    def __init__(
+        self,
+        config: OpenVoiceConfig,
+        ref_enc: ReferenceEncoder,
+        converter: ToneColorConverter | None = None,
+        melo: MeloLoader | None = None,
+    ):
         self.config = config
         self.ref_enc = ref_enc.eval()
         self.converter = converter.eval() if converter is not None else None
+        self.melo = melo
 
     def _spectrogram(self, waveform: np.ndarray) -> torch.Tensor:
         d = self.config.data
@@ -64,13 +123,30 @@ class ReferenceBackend:
         return torch.stack(embeddings).mean(0)
 
     @torch.no_grad()
-    def voice_conversion(self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float) -> np.ndarray:
+    def voice_conversion(
+        self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
+    ) -> np.ndarray:
         if self.converter is None:
             raise RuntimeError("voice conversion needs the converter checkpoint (enc_q, flow, dec)")
         spec = self._spectrogram(waveform)
         lengths = torch.tensor([spec.shape[-1]])
-        out = self.converter.voice_conversion(spec, lengths, g_src, g_tgt, tau=tau)
+        out = self.converter.voice_conversion(spec, lengths, g_src, g_tgt, tau=tau, noise=noise)
         return out.audio[0, 0].numpy()
+
+    @torch.no_grad()
+    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
+        if self.melo is None:
+            raise RuntimeError("text-to-speech needs a MeloTTS model (checkpoint or --random-weights)")
+        model = self.melo(request.language)
+        r = request
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(r.prior_seed)
+            out = model.infer(
+                r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, noise_scale=r.noise_scale,
+                length_scale=r.length_scale, noise_scale_w=r.noise_scale_w, sdp_ratio=r.sdp_ratio, eps_sdp=r.eps_sdp,
+            )  # fmt: skip
+        hop = math.prod(up.stride[0] for up in model.dec.ups)
+        return melo_audio(out.audio, out.y_lengths.tolist(), hop, MELO_SAMPLING_RATE)
 
 
 class SpeakerEmbeddingCache:
@@ -221,9 +297,12 @@ class VoiceCloner:
             shape = tuple(se.shape) if isinstance(se, torch.Tensor) else type(se).__name__
             raise ValueError(f"{name}: expected a finite speaker embedding of shape (1, {gin}, 1), got {shape}")
 
-    def convert(self, source: Clip, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float = 0.3) -> np.ndarray:
+    def convert(
+        self, source: Clip, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float = 0.3, noise: torch.Tensor | None = None
+    ) -> np.ndarray:
         """Re-voice `source` (path, waveform at the model's rate, or (waveform, rate)) from speaker
-        `g_src` to `g_tgt` [1, gin, 1]; `tau` (>= 0) scales the posterior noise."""
+        `g_src` to `g_tgt` [1, gin, 1]; `tau` (>= 0) scales the posterior noise, whose standard-normal
+        draw `noise` [1, inter, T_spec] is sampled when None."""
         if not np.isfinite(tau) or tau < 0:
             raise ValueError(f"tau must be a finite number >= 0, got {tau}")
         self._check_embedding(g_src, "source embedding")
@@ -236,7 +315,20 @@ class VoiceCloner:
             raise AudioError(f"{name}: too short to convert ({error})") from error
         with self._lock:
             start = time.perf_counter()
-            out = self.backend.voice_conversion(audio, g_src, g_tgt, tau)
+            if noise is None:  # keep the 4-argument call for backends written before `noise`
+                out = self.backend.voice_conversion(audio, g_src, g_tgt, tau)
+            else:
+                out = self.backend.voice_conversion(audio, g_src, g_tgt, tau, noise)
             elapsed = time.perf_counter() - start
         self._local.timing = Timing(elapsed, audio.size / self.sampling_rate)
         return out
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
+        """MeloTTS on the backend, one padded batch (serialised with the other calls, like `convert`)."""
+        with self._lock:
+            start = time.perf_counter()
+            result = self.backend.synthesize(request)
+            elapsed = time.perf_counter() - start
+        audio_seconds = sum(a.size for a in result.audio) / result.sampling_rate
+        self._local.timing = Timing(elapsed, audio_seconds)
+        return result

@@ -13,6 +13,11 @@ used by clone and conversion alike). Prepared conv weights are bounded separatel
 (`conv.PREPARED_SHAPES` per conv). Cost: after a clear, the next call at every length
 recompiles/re-creates its programs (kernel binaries stay in tt-metal's on-disk JIT cache).
 
+Text to speech (`synthesize`): one `TtMeloTTS` per model language, built on first use from the
+reference model the pipeline's loader gives; one padded batch per request (its one host sync is
+MeloTTS's y_lengths read), the prior draw taken from torch's generator seeded with the request's
+`prior_seed`, exactly as the reference backend does, so both draw the same values.
+
 Threads: calls and `close()` take one lock, so `close()` waits for an in-flight call and a
 call after `close()` fails with a clear error (`VoiceCloner` serialises its calls too).
 """
@@ -30,8 +35,10 @@ import ttnn
 from loguru import logger
 
 from models.demos.openvoice.common.config import OpenVoiceConfig
+from models.demos.openvoice.demo.pipeline import MELO_SAMPLING_RATE, MeloLoader, SynthesisRequest, SynthesisResult, melo_audio
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from models.common.mock_device import close_device, is_mock, open_device
@@ -57,6 +64,7 @@ class TtnnBackend:
         converter: ToneColorConverter | None = None,
         owns_device: bool = False,
         max_program_cache_entries: int = PROGRAM_CACHE_MAX_ENTRIES,
+        melo: MeloLoader | None = None,
     ) -> None:
         self.config = config
         self.max_program_cache_entries = max_program_cache_entries
@@ -70,6 +78,8 @@ class TtnnBackend:
         self.speaker_encoder = TtSpeakerEncoder(device, ref_enc, d.filter_length, d.hop_length, d.win_length)
         self.converter = converter
         self.tt_converter: TtToneColorConverter | None = None  # built on first use: cloning alone never needs it
+        self.melo = melo
+        self.tt_melo: dict[str, TtMeloTTS] = {}  # per model language, built on first use
 
     @classmethod
     def open(
@@ -78,6 +88,7 @@ class TtnnBackend:
         ref_enc: ReferenceEncoder,
         converter: ToneColorConverter | None = None,
         device_mode: str | None = None,
+        melo: MeloLoader | None = None,
     ) -> "TtnnBackend":
         """Open the device (`device_mode` auto | real | mock; mock only for testing) and build the model on it.
 
@@ -86,7 +97,7 @@ class TtnnBackend:
         """
         device, mock = open_device(mode=device_mode, l1_small_size=L1_SMALL_SIZE)
         logger.info(f"TTNN backend on {'the mock Wormhole' if mock else 'a Tenstorrent device'}")
-        backend = cls(config, device, ref_enc, converter, owns_device=True)
+        backend = cls(config, device, ref_enc, converter, owns_device=True, melo=melo)
         backend._close_at_exit = functools.partial(close_device, device)
         atexit.register(backend._close_at_exit)
         return backend
@@ -124,7 +135,9 @@ class TtnnBackend:
             embedding = ttnn.to_torch(self.mean_embedding([self.upload(w) for w in waveforms]))
         return embedding.float().reshape(1, -1, 1)
 
-    def voice_conversion(self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float) -> np.ndarray:
+    def voice_conversion(
+        self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
+    ) -> np.ndarray:
         """Re-voice a mono waveform (device spectrogram, then `TtToneColorConverter`); returns mono audio."""
         if self.converter is None:
             raise RuntimeError("voice conversion needs the converter checkpoint (enc_q, flow, dec)")
@@ -133,16 +146,34 @@ class TtnnBackend:
             self._bound_program_cache()
             if self.tt_converter is None:
                 self.tt_converter = TtToneColorConverter(self.device, self.converter)
-            inputs = self.prepare_conversion(self.upload(waveform), g_src, g_tgt, tau)
+            inputs = self.prepare_conversion(self.upload(waveform), g_src, g_tgt, tau, noise)
             audio = ttnn.to_torch(self.tt_converter.forward(inputs))
         return audio.float().reshape(-1).numpy()
 
     def prepare_conversion(
-        self, waveform: ttnn.Tensor, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float
+        self, waveform: ttnn.Tensor, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
     ) -> TtConverterInputs:
         """Device spectrogram of an uploaded waveform, handed to the converter without leaving the device."""
         spec = self.speaker_encoder.spectrogram(waveform)  # [1, 1, T, bins], time-major
-        return self.tt_converter.prepare_inputs(spec, torch.tensor([spec.shape[-2]]), g_src, g_tgt, tau)
+        return self.tt_converter.prepare_inputs(spec, torch.tensor([spec.shape[-2]]), g_src, g_tgt, tau, noise)
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
+        """MeloTTS `infer` of one padded batch on the device (`TtMeloTTS`); audio per item at 44.1 kHz."""
+        if self.melo is None:
+            raise RuntimeError("text-to-speech needs a MeloTTS model (checkpoint or --random-weights)")
+        r = request
+        with self._lock:
+            self._check_open()
+            self._bound_program_cache()
+            tt = self.tt_melo.get(r.language)
+            if tt is None:
+                tt = self.tt_melo[r.language] = TtMeloTTS(self.device, self.melo(r.language))
+            inputs = tt.prepare_inputs(r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, r.noise_scale_w, r.eps_sdp)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(r.prior_seed)  # infer_all draws eps_p as the reference does (see module doc)
+                outputs = tt.infer_all(inputs, r.noise_scale, r.length_scale, r.sdp_ratio)
+            audio = tt.download_audio(outputs, inputs.batch_size)
+        return melo_audio(audio, outputs.y_lengths, tt.hop, MELO_SAMPLING_RATE)
 
     def close(self) -> None:
         """Release the device if this backend opened it (idempotent); waits for an in-flight call."""
