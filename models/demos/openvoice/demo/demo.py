@@ -64,8 +64,11 @@ TEXTS = {
 STYLE_TEXT = "Good morning."
 # 44.1 kHz MeloTTS audio with the prior draw on (noise_scale 0.6), device vs reference, random weights:
 # measured 0.99218 (speed 1.5) / 0.99172 (speed 0.75) on the mock, against 0.999992 with the draws off and
-# > 0.9999 for the same requests after the converter. Below the melo_audio bar (0.9997) and not explained
-# yet (reported to the lead); bar at the measured value with a margin so a new fault still fails.
+# > 0.9999 for the same requests after the converter. Not device numerics: the same random-weight model
+# with the SAME explicit eps_p gives audio PCC 0.999992 (z_p 1.0000000). The speak path lets each backend
+# draw eps_p from the global generator after `torch.manual_seed(prior_seed)`, and those draws do not
+# line up in this test (open item in TRADEOFFS.md: draw eps_p once, keyed by (seed, sentence), for both
+# backends). Until then this guard sits at the measured value with a margin so a new fault still fails.
 MOCK_NOISY_MELO_PCC = 0.985
 DEVICE_PARAMS = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 

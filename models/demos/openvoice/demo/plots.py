@@ -38,6 +38,14 @@ def spectrogram_db(audio: np.ndarray) -> np.ndarray:
     return np.maximum(db, FLOOR_DB)
 
 
+def _latin(text: str) -> str:
+    """Titles in Latin script: matplotlib's bundled DejaVu font has no CJK / Hangul glyphs, so
+    ZH, JP and KR sentences are transliterated (unidecode) instead of drawn as empty boxes."""
+    from unidecode import unidecode
+
+    return text if text.isascii() else f"{unidecode(text).strip()} [transliterated]"
+
+
 def save_comparison(path: Path, panels: Sequence[Panel], title: str) -> Path:
     """Write the side-by-side waveform + spectrogram figure of `panels` to `path` (PNG)."""
     if not panels:
@@ -51,7 +59,7 @@ def save_comparison(path: Path, panels: Sequence[Panel], title: str) -> Path:
         wave, spec = axes[0, column], axes[1, column]
         wave.plot(np.arange(audio.size) / panel.sampling_rate, audio, linewidth=0.4, color="tab:blue")
         peak = float(np.abs(audio).max()) if audio.size else 0.0
-        wave.set_title(f"{panel.title}\n{seconds:.2f} s @ {panel.sampling_rate / 1000:g} kHz, peak {peak:.3g}", fontsize=9)
+        wave.set_title(f"{_latin(panel.title)}\n{seconds:.2f} s @ {panel.sampling_rate / 1000:g} kHz, peak {peak:.3g}", fontsize=9)
         wave.set_xlim(0, max(seconds, 1e-3))
         limit = max(peak, 1e-4) * 1.05  # each clip at its own scale: a quiet result stays visible
         wave.set_ylim(-limit, limit)
@@ -64,7 +72,7 @@ def save_comparison(path: Path, panels: Sequence[Panel], title: str) -> Path:
         spec.set_ylabel("kHz", fontsize=8)
         for ax in (wave, spec):
             ax.tick_params(labelsize=7)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(_latin(title), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
