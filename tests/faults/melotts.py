@@ -159,7 +159,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/transformer_coupling.py ----
     Fault(
         "melo-flow-flip-fold-parity",
-        "transformer_coupling.py",
+        "residual_coupling.py",  # the fold is shared: `folded_couplings` serves both flows
         "full_channel_weights(layer, flipped=index % 2 == 1)",
         "full_channel_weights(layer, flipped=index % 2 == 0)",
         "the Flip folded into the even transformer couplings instead of the odd ones",
@@ -310,8 +310,8 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     Fault(
         "melo-sdp-ratio-swapped",
         "melo_tts.py",
-        "ttnn.multiply(to32(logw_sdp), float(sdp_ratio)), ttnn.multiply(to32(logw_dp), 1.0 - sdp_ratio)",
-        "ttnn.multiply(to32(logw_sdp), 1.0 - sdp_ratio), ttnn.multiply(to32(logw_dp), float(sdp_ratio))",
+        "ttnn.multiply(logw_sdp, float(sdp_ratio)), ttnn.multiply(logw_dp, 1.0 - sdp_ratio)",
+        "ttnn.multiply(logw_sdp, 1.0 - sdp_ratio), ttnn.multiply(logw_dp, float(sdp_ratio))",
         "sdp_ratio applied to the DP and 1 - sdp_ratio to the SDP",
         MELO,
     ),

@@ -13,6 +13,11 @@ from models.demos.openvoice.reference.commons import ChannelLayerNorm
 from models.demos.openvoice.tt.conv import device_matrix
 
 
+def cast(x: ttnn.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
+    """`x` in `dtype`: a device typecast only when the dtype differs (a same-dtype typecast is a copy)."""
+    return x if x.dtype == dtype else ttnn.typecast(x, dtype)
+
+
 class TtChannelLayerNorm:
     """`ChannelLayerNorm` (gamma/beta over channels) on time-major rows; weights uploaded once."""
 

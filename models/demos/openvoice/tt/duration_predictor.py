@@ -21,7 +21,7 @@ import ttnn
 from torch import nn
 
 from models.demos.openvoice.reference.duration_predictor import DurationPredictor
-from models.demos.openvoice.tt.commons import TtChannelLayerNorm
+from models.demos.openvoice.tt.commons import TtChannelLayerNorm, cast
 from models.demos.openvoice.tt.conv import TtConv1d
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -46,7 +46,7 @@ def float_conv(device: ttnn.Device, conv: nn.Conv1d, compute: ttnn.DeviceCompute
 
 def as_float32(x: ttnn.Tensor) -> ttnn.Tensor:
     """The input in the predictors' float32 (a no-op when it already is)."""
-    return x if x.dtype == DTYPE else ttnn.typecast(x, DTYPE)
+    return cast(x, DTYPE)
 
 
 class TtDurationPredictor:

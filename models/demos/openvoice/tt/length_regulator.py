@@ -43,6 +43,8 @@ import torch
 import ttnn
 from loguru import logger
 
+from models.demos.openvoice.tt.commons import cast
+
 # Rows of the frame-index table uploaded at load (B*T_y and B*T_x must fit; 8192 frames is
 # about 95 s of 44.1 kHz speech at hop 512 for B = 1, 24 s each for B = 4). A longer batch
 # re-uploads a larger table once (logged), like a cold conv shape.
@@ -93,8 +95,7 @@ class TtLengthRegulator:
         self, logw: ttnn.Tensor, x_mask: ttnn.Tensor, batch_size: int, length: int, length_scale: float
     ) -> TtDurations:
         """logw, x_mask [1, 1, B*T_x, 1] -> integer-valued float32 durations and per-item totals."""
-        logw = logw if logw.dtype == ttnn.float32 else ttnn.typecast(logw, ttnn.float32)
-        mask = x_mask if x_mask.dtype == ttnn.float32 else ttnn.typecast(x_mask, ttnn.float32)
+        logw, mask = cast(logw, ttnn.float32), cast(x_mask, ttnn.float32)
         w = ttnn.multiply(ttnn.multiply(ttnn.exp(logw), mask), float(length_scale))
         w_ceil = ttnn.reshape(ttnn.ceil(w), (1, 1, batch_size, length))  # one item per row
         totals = ttnn.sum(w_ceil, dim=-1, keepdim=True)  # [1, 1, B, 1]

@@ -41,6 +41,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
+from models.demos.openvoice.tt.commons import cast
 from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
@@ -172,8 +173,8 @@ class TtMeloTTS:
     @staticmethod
     def mix_durations(logw_sdp: ttnn.Tensor, logw_dp: ttnn.Tensor, sdp_ratio: float) -> ttnn.Tensor:
         """logw = logw_sdp * sdp_ratio + logw_dp * (1 - sdp_ratio), float32."""
-        to32 = lambda t: t if t.dtype == ttnn.float32 else ttnn.typecast(t, ttnn.float32)  # noqa: E731
-        return ttnn.add(ttnn.multiply(to32(logw_sdp), float(sdp_ratio)), ttnn.multiply(to32(logw_dp), 1.0 - sdp_ratio))
+        logw_sdp, logw_dp = cast(logw_sdp, ttnn.float32), cast(logw_dp, ttnn.float32)
+        return ttnn.add(ttnn.multiply(logw_sdp, float(sdp_ratio)), ttnn.multiply(logw_dp, 1.0 - sdp_ratio))
 
     def prior_sample(
         self, m_p_expanded: ttnn.Tensor, logs_p_expanded: ttnn.Tensor, scaled_eps_p: ttnn.Tensor

@@ -29,6 +29,7 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
+from models.demos.openvoice.tt.commons import cast
 from models.demos.openvoice.tt.conv import PreparedWeights, device_matrix, precise_compute_config
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 
@@ -156,8 +157,7 @@ class TtReferenceEncoder:
         """Normalised spectrogram -> conv outputs (flattened NHWC; all six if `keep_all`, for tests,
         else the last only, so each activation is freed once the next conv has read it) and (H', W')."""
         # [1, 1, T, bins] -> one-channel NHWC image [1, 1, T*bins, 1], row-major for the conv's halo.
-        if x.dtype != CONV_DTYPE:
-            x = ttnn.typecast(x, CONV_DTYPE)
+        x = cast(x, CONV_DTYPE)
         x = ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT)
         x = ttnn.reshape(x, (1, 1, frames * self.bins, 1))
         height, width = frames, self.bins
@@ -172,8 +172,7 @@ class TtReferenceEncoder:
         """Input-to-hidden products of all steps in one matmul: [1, 1, T', 3H] float32."""
         x = ttnn.to_layout(conv_out, ttnn.TILE_LAYOUT)
         x = ttnn.reshape(x, (1, 1, steps, self.gru_input.shape[0]))  # rows (t, w) x c -> t x (w, c)
-        if x.dtype != RECURRENT_DTYPE:
-            x = ttnn.typecast(x, RECURRENT_DTYPE)
+        x = cast(x, RECURRENT_DTYPE)
         return ttnn.linear(x, self.gru_input, bias=self.gru_input_bias, compute_kernel_config=self.compute)
 
     def gru(self, gates_in: ttnn.Tensor, steps: int) -> ttnn.Tensor:

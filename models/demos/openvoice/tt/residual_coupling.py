@@ -19,8 +19,11 @@ damped by any later mask and accumulate over 2 x 4 couplings x 4 WaveNet layers.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import torch
 import ttnn
+from torch import nn
 
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock, ResidualCouplingLayer
 from models.demos.openvoice.reference.transformer_coupling import TransformerCouplingLayer
@@ -47,18 +50,28 @@ def full_channel_weights(
     return pre_w, layer.pre.bias.detach(), post_w, post_b
 
 
+FoldedCoupling = tuple[ResidualCouplingLayer | TransformerCouplingLayer, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def folded_couplings(flows: Iterable[nn.Module], layer_type: type) -> list[FoldedCoupling]:
+    """(layer, pre_w, pre_b, post_w, post_b) of every coupling of a (coupling, Flip)* flow, the flips
+    and splits folded (`full_channel_weights`: odd couplings see the channels reversed). Shared by the
+    converter's WaveNet flow and MeloTTS's transformer flow."""
+    flows = list(flows)
+    couplings = [flow for flow in flows if isinstance(flow, layer_type)]
+    if len(couplings) % 2 or len(flows) != 2 * len(couplings):
+        raise NotImplementedError("the folded flips need coupling/flip pairs and an even number of couplings")
+    if not all(layer.mean_only for layer in couplings):
+        raise NotImplementedError("only mean-only coupling layers (every OpenVoice and MeloTTS flow) are supported")
+    return [(layer, *full_channel_weights(layer, flipped=index % 2 == 1)) for index, layer in enumerate(couplings)]
+
+
 class TtResidualCouplingBlock:
     def __init__(
         self, device: ttnn.Device, ref: ResidualCouplingBlock, *, compute: ttnn.DeviceComputeKernelConfig
     ) -> None:
-        couplings = [flow for flow in ref.flows if isinstance(flow, ResidualCouplingLayer)]
-        if len(couplings) % 2 or len(ref.flows) != 2 * len(couplings):
-            raise NotImplementedError("the folded flips need coupling/flip pairs and an even number of couplings")
-        if not all(layer.mean_only for layer in couplings):
-            raise NotImplementedError("only mean-only coupling layers (every OpenVoice flow) are supported")
         self.layers: list[tuple[TtConv1d, TtWN, TtConv1d]] = []
-        for index, layer in enumerate(couplings):
-            pre_w, pre_b, post_w, post_b = full_channel_weights(layer, flipped=index % 2 == 1)
+        for layer, pre_w, pre_b, post_w, post_b in folded_couplings(ref.flows, ResidualCouplingLayer):
             self.layers.append(
                 (
                     TtConv1d(device, pre_w, pre_b, compute=compute),

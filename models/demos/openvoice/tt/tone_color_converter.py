@@ -39,6 +39,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.commons import cast
 from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
@@ -119,7 +120,7 @@ class TtToneColorConverter:
         if isinstance(spec, ttnn.Tensor):
             b = len(spec_lengths)
             t = spec.shape[-2] // b
-            spec_tt = spec if spec.dtype == ttnn.bfloat16 else ttnn.typecast(spec, ttnn.bfloat16)
+            spec_tt = cast(spec, ttnn.bfloat16)
         else:
             b, _, t = spec.shape
             spec_tt = self._upload(to_time_major(spec))

@@ -1,7 +1,7 @@
 """TTNN MeloTTS prior flow (reference `transformer_coupling.TransformerCouplingBlock`), reverse
 (inference, z_p -> z) and forward.
 
-Same folds as `residual_coupling.py` (its `full_channel_weights` is reused): the Flip
+Same folds as `residual_coupling.py` (its `folded_couplings` is reused): the Flip
 between couplings and the x0/x1 split are folded into zero-padded pre/post weights, so each
 coupling is ``x -/+ post(enc(pre(x) * mask)) * mask`` on the full channel vector, no slice,
 concat or flip on device. The shift network is the attention `TtEncoder` (FFN kernel 5,
@@ -44,8 +44,9 @@ import ttnn
 
 from models.demos.openvoice.reference.transformer_coupling import TransformerCouplingBlock, TransformerCouplingLayer
 from models.demos.openvoice.tt.attentions import TtEncoder
+from models.demos.openvoice.tt.commons import cast
 from models.demos.openvoice.tt.conv import TtConv1d, precise_compute_config
-from models.demos.openvoice.tt.residual_coupling import full_channel_weights
+from models.demos.openvoice.tt.residual_coupling import folded_couplings
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 FLOW_DTYPE = ttnn.bfloat16
@@ -55,17 +56,11 @@ class TtTransformerCouplingBlock:
     def __init__(
         self, device: ttnn.Device, ref: TransformerCouplingBlock, *, dtype: ttnn.DataType = FLOW_DTYPE
     ) -> None:
-        couplings = [flow for flow in ref.flows if isinstance(flow, TransformerCouplingLayer)]
-        if len(couplings) % 2 or len(ref.flows) != 2 * len(couplings):
-            raise NotImplementedError("the folded flips need coupling/flip pairs and an even number of couplings")
-        if not all(layer.mean_only for layer in couplings):
-            raise NotImplementedError("only mean-only coupling layers (every MeloTTS flow) are supported")
         self.dtype = dtype
         compute = precise_compute_config(device)
         conv = dict(compute=compute, dtype=dtype, weights_dtype=dtype)
         self.layers: list[tuple[TtConv1d, TtEncoder, TtConv1d]] = []
-        for index, layer in enumerate(couplings):
-            pre_w, pre_b, post_w, post_b = full_channel_weights(layer, flipped=index % 2 == 1)
+        for layer, pre_w, pre_b, post_w, post_b in folded_couplings(ref.flows, TransformerCouplingLayer):
             self.layers.append(
                 (
                     TtConv1d(device, pre_w, pre_b, **conv),
@@ -73,9 +68,6 @@ class TtTransformerCouplingBlock:
                     TtConv1d(device, post_w, post_b, **conv),
                 )
             )
-
-    def _cast(self, t: ttnn.Tensor) -> ttnn.Tensor:
-        return t if t.dtype == self.dtype else ttnn.typecast(t, self.dtype)
 
     def __call__(
         self,
@@ -91,14 +83,13 @@ class TtTransformerCouplingBlock:
         The residual stream x keeps its own dtype (float32 z_p: float32 z); the shift networks run
         in `dtype` (inputs, mask and speaker rows cast once per call when they differ)."""
         x = ttnn.multiply(x, mask)
-        mask = self._cast(mask)
+        mask = cast(mask, self.dtype)
         if speaker is not None:
-            speaker = SpeakerRows(self._cast(speaker.segments), self._cast(speaker.g))
+            speaker = SpeakerRows(cast(speaker.segments, self.dtype), cast(speaker.g, self.dtype))
         for pre, enc, post in reversed(self.layers) if reverse else self.layers:
-            h = ttnn.multiply(pre(self._cast(x), batch_size, length), mask)
+            h = ttnn.multiply(pre(cast(x, self.dtype), batch_size, length), mask)
             h = enc(h, mask, batch_size, length, speaker)
             m = ttnn.multiply(post(h, batch_size, length), mask)
-            if m.dtype != x.dtype:
-                m = ttnn.typecast(m, x.dtype)
+            m = cast(m, x.dtype)
             x = ttnn.subtract(x, m) if reverse else ttnn.add(x, m)
         return x
