@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +25,7 @@ import torch
 import ttnn
 from loguru import logger
 
+from models.demos.openvoice.demo.figures import median_ms
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
@@ -68,12 +67,7 @@ def benchmark(device: ttnn.Device, reference: ReferenceEncoder, seconds: Sequenc
         report = capture(encoder, uploaded)
         latency = None
         if not is_mock(device):
-            times = []
-            for _ in range(iterations):
-                start = time.perf_counter()
-                ttnn.to_torch(encoder(encoder.upload(waveform)))
-                times.append((time.perf_counter() - start) * 1000)
-            latency = statistics.median(times)
+            latency = median_ms(lambda: ttnn.to_torch(encoder(encoder.upload(waveform))), device, iterations)
         frames = encoder.spectrogram.num_frames(waveform.numel())
         grid = device.compute_with_storage_grid_size()
         cores = grid.x * grid.y

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ import ttnn
 from loguru import logger
 
 from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
+from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.common.mock_device.graph_report import device_to_host_transfers, dram_slices
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
@@ -135,17 +135,6 @@ def _kernel_ms(device: ttnn.Device, tt: TtToneColorConverter, inputs: TtConverte
     return sum(s.avg_ns * s.count for s in summaries.values()) / 1e6
 
 
-def _median_ms(call: Callable[[], object], device: ttnn.Device, iterations: int) -> float:
-    """Median wall-clock milliseconds of `call`, synchronised with the device before and after."""
-    ttnn.synchronize_device(device)
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        call()
-        ttnn.synchronize_device(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000.0
-
 
 def benchmark(
     device: ttnn.Device, mock: bool, model: ToneColorConverter, seconds: Sequence[float], iterations: int = 5
@@ -178,8 +167,8 @@ def benchmark(
         forward = _figures("forward", capture(tt.forward, inputs))
         latency = kernel = end_to_end = None
         if not mock:
-            latency = _median_ms(lambda: tt.forward(inputs), device, iterations)
-            end_to_end = _median_ms(lambda: tt.voice_conversion(spec, lengths, g_src, g_tgt, tau=0.3), device, iterations)
+            latency = median_ms(lambda: tt.forward(inputs), device, iterations)
+            end_to_end = median_ms(lambda: tt.voice_conversion(spec, lengths, g_src, g_tgt, tau=0.3), device, iterations)
             kernel = _kernel_ms(device, tt, inputs)
         figures = ConverterFigures(
             duration, frames, frames * tt.hop, stages, forward, latency, kernel, end_to_end, cold_ms, cold_uploads, cold_downloads
@@ -187,10 +176,6 @@ def benchmark(
         logger.info(f"{duration:g} s: {forward.operations} ops, {forward.host_transfers} host transfers in forward")
         results.append(figures)
     return results
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def format_table(results: Sequence[ConverterFigures]) -> str:
@@ -204,8 +189,8 @@ def format_table(results: Sequence[ConverterFigures]) -> str:
             lines.append(
                 f"{r.seconds:>5g}s {r.frames:>6} {r.samples:>8} {s.name:<18} {s.operations:>5} {s.host_transfers:>10} "
                 f"{s.peak_l1_bytes / 1024:>13.0f} {s.dram_slices:>11} "
-                f"{_fmt(r.latency_ms if last else None, '.1f'):>10} {_fmt(r.rtf if last else None, '.4f'):>7} "
-                f"{_fmt(r.kernel_ms if last else None, '.1f'):>9} {_fmt(r.end_to_end_ms if last else None, '.1f'):>8}"
+                f"{fmt(r.latency_ms if last else None, '.1f'):>10} {fmt(r.rtf if last else None, '.4f'):>7} "
+                f"{fmt(r.kernel_ms if last else None, '.1f'):>9} {fmt(r.end_to_end_ms if last else None, '.1f'):>8}"
             )
     lines.append(
         "peak L1: allocator view summed over all cores, a lower bound (see models/common/mock_device/README.md); "
@@ -215,7 +200,7 @@ def format_table(results: Sequence[ConverterFigures]) -> str:
     lines.append("first forward at a new input length (prepares conv weights for the shape, fills the program cache):")
     for r in results:
         if r.cold_ms is not None:
-            cost = f"{r.cold_ms:.1f} ms (warm forward {_fmt(r.latency_ms, '.1f')} ms)"
+            cost = f"{r.cold_ms:.1f} ms (warm forward {fmt(r.latency_ms, '.1f')} ms)"
         else:
             cost = f"{r.cold_uploads} host->device uploads, {r.cold_downloads} device->host reads (warm forward: 0 transfers)"
         lines.append(f"{r.seconds:>5g}s {r.frames:>6} frames: {cost}")

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ import ttnn
 from loguru import logger
 
 from models.common.mock_device import capture, close_device, open_device
+from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
 from models.common.mock_device.graph_report import device_to_host_transfers
@@ -216,19 +216,10 @@ def benchmark(
             figures.cold_ms = (time.perf_counter() - start) * 1000.0
         figures.stages, _ = staged_infer(tt, data)
         if not mock:
-            times = []
-            for _ in range(iterations):
-                start = time.perf_counter()
-                call()  # ends with the audio download: synchronised
-                times.append(time.perf_counter() - start)
-            figures.latency_ms = statistics.median(times) * 1000.0
+            figures.latency_ms = median_ms(call, device, iterations)
         logger.info(f"{label}: {figures.total.operations} ops, T_x {figures.tokens}, T_y {frames}")
         results.append(figures)
     return results
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def format_table(results: Sequence[TtsFigures]) -> str:
@@ -241,8 +232,8 @@ def format_table(results: Sequence[TtsFigures]) -> str:
             last = s.name == "infer"
             lines.append(
                 f"{r.label:<9} {r.batch_size:>2} {r.tokens:>4} {r.frames:>5} {s.name:<15} {s.operations:>5} {s.uploads:>7} "
-                f"{s.downloads:>5} {s.peak_l1_bytes / 1024:>13.0f} {_fmt(r.latency_ms if last else None, '.1f'):>10} "
-                f"{_fmt(r.rtf if last else None, '.4f'):>7} {_fmt(r.phones_per_second if last else None, '.0f'):>9}"
+                f"{s.downloads:>5} {s.peak_l1_bytes / 1024:>13.0f} {fmt(r.latency_ms if last else None, '.1f'):>10} "
+                f"{fmt(r.rtf if last else None, '.4f'):>7} {fmt(r.phones_per_second if last else None, '.0f'):>9}"
             )
     lines.append(
         "warm infer; reads: device->host (the y_lengths sync and the audio download); peak L1: allocator view "
@@ -251,7 +242,7 @@ def format_table(results: Sequence[TtsFigures]) -> str:
     lines.append("first infer at a new shape (prepares conv weights, fills the program cache):")
     for r in results:
         if r.cold_ms is not None:
-            lines.append(f"{r.label:<9}: {r.cold_ms:.1f} ms (warm {_fmt(r.latency_ms, '.1f')} ms)")
+            lines.append(f"{r.label:<9}: {r.cold_ms:.1f} ms (warm {fmt(r.latency_ms, '.1f')} ms)")
         else:
             lines.append(f"{r.label:<9}: {r.cold_uploads} host->device uploads, {r.cold_downloads} device->host reads")
     return "\n".join(lines)

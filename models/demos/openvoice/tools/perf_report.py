@@ -50,6 +50,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from loguru import logger
 
+from models.demos.openvoice.demo.figures import fmt
+
 # Column names of tt-metal's ops_perf_results_*.csv (tools/tracy/process_ops_logs.py OPS_CSV_HEADER).
 OP_CODE = "OP CODE"
 OP_TYPE = "OP TYPE"
@@ -223,10 +225,6 @@ def op_type_table(run: ModelRun) -> list[OpTypeRow]:
     return sorted(rows, key=lambda r: (-(r.kernel_ms or 0.0), -r.count, r.op_code))
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def format_op_table(run: ModelRun) -> str:
     rows = op_type_table(run)
     lines = [
@@ -235,9 +233,9 @@ def format_op_table(run: ModelRun) -> str:
     ]
     for r in rows:
         share = "-" if r.share is None else f"{100.0 * r.share:.1f}%"
-        lines.append(f"{r.op_code:<40} {r.count:>7} {r.per_iteration:>9.4g} {_fmt(r.kernel_ms, '.3f'):>10} {share:>7}")
+        lines.append(f"{r.op_code:<40} {r.count:>7} {r.per_iteration:>9.4g} {fmt(r.kernel_ms, '.3f'):>10} {share:>7}")
     lines.append(
-        f"{'total':<40} {len(run.ops):>7} {len(run.ops) / run.iterations:>9.4g} {_fmt(run.kernel_ms, '.3f'):>10} "
+        f"{'total':<40} {len(run.ops):>7} {len(run.ops) / run.iterations:>9.4g} {fmt(run.kernel_ms, '.3f'):>10} "
         f"{'100.0%' if run.timed else '-':>7}"
     )
     return "\n".join(lines)
@@ -249,8 +247,8 @@ def format_summary(runs: Sequence[ModelRun]) -> str:
     ]
     for run in runs:
         lines.append(
-            f"{run.name:<12} {run.iterations:>5} {len(run.ops) / run.iterations:>9.4g} {_fmt(run.audio_seconds, 'g'):>8} "
-            f"{_fmt(run.kernel_ms_per_iteration, '.3f'):>15} {_fmt(run.rtf, '.4f'):>13}"
+            f"{run.name:<12} {run.iterations:>5} {len(run.ops) / run.iterations:>9.4g} {fmt(run.audio_seconds, 'g'):>8} "
+            f"{fmt(run.kernel_ms_per_iteration, '.3f'):>15} {fmt(run.rtf, '.4f'):>13}"
         )
     lines.append("RTF (kernel): summed device kernel time of one iteration / audio seconds (no host or dispatch time)")
     return "\n".join(lines)
@@ -282,7 +280,7 @@ class PerfCheck:
             "missing": " (no ops of this model in the report: was it profiled?)",
         }.get(self.status, "")
         return (
-            f"{self.model:<12} measured {_fmt(self.measured_ms, '.3f')} ms/iter, expected {window}, "
+            f"{self.model:<12} measured {fmt(self.measured_ms, '.3f')} ms/iter, expected {window}, "
             f"budget {budget}: {self.status.upper()}{advice}"
         )
 

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import statistics
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -43,6 +41,7 @@ from models.common.pcc import comp_pcc
 from models.demos.openvoice.common.audio import load_audio
 from models.demos.openvoice.common.config import load_config
 from models.demos.openvoice.demo import benchmark_converter, benchmark_tts
+from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
@@ -122,14 +121,7 @@ def _rtf(device: Any, mock: bool, call: Callable[[], Any], audio_seconds: float)
     """Warm wall-clock seconds per audio second, synchronised (card only: the mock emulates on the host)."""
     if mock:
         return None
-    times = []
-    for _ in range(RTF_ITERATIONS):
-        ttnn.synchronize_device(device)
-        start = time.perf_counter()
-        call()
-        ttnn.synchronize_device(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / audio_seconds
+    return median_ms(call, device, RTF_ITERATIONS) / 1000.0 / audio_seconds
 
 
 # ---- converter -------------------------------------------------------------------------------------------
@@ -281,10 +273,6 @@ def run_cases(device: Any, mock: bool, data: Path, small: bool, seconds: float) 
     return results
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def format_markdown(results: Sequence[CaseResult], qualities: Sequence[Quality], device_name: str, png: str) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -302,11 +290,11 @@ def format_markdown(results: Sequence[CaseResult], qualities: Sequence[Quality],
     for r in results:
         pccs = [s.pcc for s in r.stages if s.pcc is not None]
         ops, up, down = (sum(getattr(s, k) for s in r.stages) for k in ("operations", "uploads", "downloads"))
-        lines.append(f"| {r.model} | {r.case} | {r.audio_seconds:.2f} | {ops} | {up} | {down} | {_fmt(min(pccs) if pccs else None, '.6f')} | {_fmt(r.rtf, '.3f')} |")
+        lines.append(f"| {r.model} | {r.case} | {r.audio_seconds:.2f} | {ops} | {up} | {down} | {fmt(min(pccs) if pccs else None, '.6f')} | {fmt(r.rtf, '.3f')} |")
     lines += ["", "## Per stage", "", "| model | case | stage | ops | uploads | downloads | PCC | output |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         for s in r.stages:
-            lines.append(f"| {s.model} | {s.case} | {s.stage} | {s.operations} | {s.uploads} | {s.downloads} | {_fmt(s.pcc, '.6f')} | {s.output or '-'} |")
+            lines.append(f"| {s.model} | {s.case} | {s.stage} | {s.operations} | {s.uploads} | {s.downloads} | {fmt(s.pcc, '.6f')} | {s.output or '-'} |")
     lines += ["", "## Quality (official checkpoints)", "", "| model | WER | speaker similarity |", "|---|---|---|"]
     lines += [f"| {q.model} | {q.wer} | {q.similarity} |" for q in qualities]
     lines += ["", f"![ops and PCC per stage]({png})", ""]
