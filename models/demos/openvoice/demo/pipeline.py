@@ -23,7 +23,7 @@ from loguru import logger
 
 from models.demos.openvoice.common.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
 from models.demos.openvoice.common.config import OpenVoiceConfig
-from models.demos.openvoice.reference.melo_tts import MeloTTS
+from models.demos.openvoice.reference.melo_tts import MeloTTS, PriorDraw
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.spectrogram import spectrogram, spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
@@ -44,8 +44,10 @@ class SynthesisRequest:
 
     x, tone, language [B, T_x]; x_lengths, sid [B]; bert [B, 1024, T_x]; ja_bert [B, 768, T_x]; eps_sdp
     [B, 2, T_x] the duration predictor's standard-normal draw. The prior's draw eps_p [B, C, T_y] is only
-    shaped after the durations: both backends take it from torch's generator seeded with `prior_seed`
-    right before `infer`, so they draw the same values.
+    shaped after the durations: a `PriorDraw` of the y_lengths, called by `infer` on either backend, so
+    both draw the same values. mask_decoder (default on): the decoder masked per item, so each sentence
+    equals the sentence synthesized alone (upstream's per-sentence loop) instead of hearing the
+    padding of the batch in its last frames.
     """
 
     language: str  # model language (selects the MeloTTS model)
@@ -57,11 +59,12 @@ class SynthesisRequest:
     bert: torch.Tensor
     ja_bert: torch.Tensor
     eps_sdp: torch.Tensor
-    prior_seed: int
+    eps_p: PriorDraw
     noise_scale: float = 0.6
     length_scale: float = 1.0
     noise_scale_w: float = 0.8
     sdp_ratio: float = 0.2
+    mask_decoder: bool = True
 
 
 @dataclass
@@ -139,12 +142,11 @@ class ReferenceBackend:
             raise RuntimeError("text-to-speech needs a MeloTTS model (checkpoint or --random-weights)")
         model = self.melo(request.language)
         r = request
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(r.prior_seed)
-            out = model.infer(
-                r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, noise_scale=r.noise_scale,
-                length_scale=r.length_scale, noise_scale_w=r.noise_scale_w, sdp_ratio=r.sdp_ratio, eps_sdp=r.eps_sdp,
-            )  # fmt: skip
+        out = model.infer(
+            r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, noise_scale=r.noise_scale,
+            length_scale=r.length_scale, noise_scale_w=r.noise_scale_w, sdp_ratio=r.sdp_ratio, eps_sdp=r.eps_sdp,
+            eps_p=r.eps_p, mask_decoder=r.mask_decoder,
+        )  # fmt: skip
         hop = math.prod(up.stride[0] for up in model.dec.ups)
         return melo_audio(out.audio, out.y_lengths.tolist(), hop, MELO_SAMPLING_RATE)
 

@@ -17,10 +17,11 @@ converted, and `speak` is exactly the joined stream):
   silence is added after conversion (the converter's receptive field spans sentence boundaries upstream);
 * upstream writes the 44.1 kHz file as 16-bit PCM and reads it back; here the float audio is resampled.
 
-Randomness, seedable (`SpeakOptions.seed`): the duration predictor's draw and the converter's posterior draw
-are keyed by (seed, sentence text), so a sentence sounds the same whatever batch it is in; the prior draw
-eps_p [B, C, T_y] is shaped by the batch's durations and comes from torch's generator seeded per request
-(`SynthesisRequest.prior_seed`): the same on both backends, but batch-dependent.
+Randomness, seedable (`SpeakOptions.seed`): every draw -- the duration predictor's eps_sdp, the prior's eps_p
+and the converter's posterior noise -- is keyed by (seed, purpose, sentence text), so a sentence sounds the same
+whatever batch it is in and on either backend. eps_p is only shaped once the durations are known, so the
+request carries it as a function of the y_lengths (`SentencePriorDraw`). With the decoder masked per item
+(`SynthesisRequest.mask_decoder`) a batch of sentences equals the sentences one by one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -108,6 +109,23 @@ def _sub_seed(seed: int, purpose: str, text: str) -> int:
 
 def _randn(seed: int, purpose: str, text: str, *shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(_sub_seed(seed, purpose, text)))
+
+
+@dataclass(frozen=True)
+class SentencePriorDraw:
+    """The prior's eps_p for a batch of sentences (`reference.melo_tts.PriorDraw`): item i's [C, y_i] frames
+    from (seed, "prior", sentence i), zeros on its padded frames (masked before they reach anything)."""
+
+    seed: int
+    sentences: tuple[str, ...]
+
+    def __call__(self, y_lengths: Sequence[int], channels: int) -> torch.Tensor:
+        if len(y_lengths) != len(self.sentences):
+            raise ValueError(f"{len(y_lengths)} y_lengths for {len(self.sentences)} sentences")
+        eps = torch.zeros(len(y_lengths), channels, max(y_lengths))
+        for i, (sentence, n) in enumerate(zip(self.sentences, y_lengths)):
+            eps[i, :, :n] = _randn(self.seed, "prior", sentence, channels, n)
+        return eps
 
 
 def silence_samples(sampling_rate: int, speed: float) -> int:
@@ -190,7 +208,7 @@ class TextToSpeech:
         return SynthesisRequest(
             language=language, x=x, x_lengths=torch.tensor([len(f) for f, _, _ in items]),
             sid=torch.full((b,), spk2id[speaker], dtype=torch.long), tone=tone, languages=lang, bert=bert,
-            ja_bert=ja_bert, eps_sdp=eps_sdp, prior_seed=_sub_seed(seed, "prior", "\n".join(sentences)),
+            ja_bert=ja_bert, eps_sdp=eps_sdp, eps_p=SentencePriorDraw(seed, tuple(sentences)),
             noise_scale=options.noise_scale, length_scale=1.0 / options.speed, noise_scale_w=options.noise_scale_w,
             sdp_ratio=options.sdp_ratio,
         )  # fmt: skip

@@ -4,6 +4,13 @@ shared by the tone-colour converter and MeloTTS.
 conv_pre (k7) [+ 1x1 speaker conditioning] -> per stage: leaky-ReLU(0.1), transposed-conv
 upsampling, mean of the multi-receptive-field residual blocks -> leaky-ReLU(0.01, torch's
 default, as upstream) -> conv_post (k7, no bias) -> tanh.
+
+Upstream's decoder takes no mask: in a padded batch, a shorter item's padded frames (zero
+input, but conv_pre's bias there) reach its last frames through every conv's receptive field.
+`forward(x_mask=...)` is this port's opt-in per-item masking: each conv input is zeroed past
+the item's length (the frame mask repeated to every stage's rate), so every item of a batch
+gives exactly what it gives alone, as upstream's per-sentence loop does. Without x_mask the
+forward is upstream's.
 """
 
 from __future__ import annotations
@@ -93,19 +100,26 @@ class Generator(nn.Module):
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
 
-    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
-        """x [B, initial_channel, T], g [B, gin, 1] or None -> audio [B, 1, T * prod(upsample_rates)]."""
+    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None, x_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, initial_channel, T], g [B, gin, 1] or None, x_mask [B, 1, T] 0/1 or None (per-item
+        masking, see the module doc; x must already be zero past each length) -> audio
+        [B, 1, T * prod(upsample_rates)]."""
         x = self.conv_pre(x)
         if g is not None:
             x = x + self.cond(g)
         for i in range(self.num_upsamples):
             x = F.leaky_relu(x, LRELU_SLOPE)
+            if x_mask is not None:
+                x = x * x_mask
+                x_mask = x_mask.repeat_interleave(self.ups[i].stride[0], dim=2)
             x = self.ups[i](x)
             blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
-            xs = blocks[0](x)
+            xs = blocks[0](x, x_mask)
             for block in blocks[1:]:
-                xs = xs + block(x)
+                xs = xs + block(x, x_mask)
             x = xs / self.num_kernels
         x = F.leaky_relu(x)  # default slope 0.01, not LRELU_SLOPE: upstream quirk kept
+        if x_mask is not None:
+            x = x * x_mask
         x = self.conv_post(x)
         return torch.tanh(x)

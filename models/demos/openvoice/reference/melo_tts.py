@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 import torch
 from loguru import logger
@@ -34,6 +35,11 @@ DURATION_KERNEL_SIZE = 3
 SDP_FLOWS = 4
 # Checkpoint prefixes that official MeloTTS files carry but inference never runs.
 UNUSED_PREFIXES = ("enc_q.",)
+
+# The prior's draw as a function of the batch's y_lengths (known only after the durations) and
+# the channel count -> eps_p [B, C, max(y_lengths)]. Lets a caller key each item's noise to the
+# item (not to the batch it is in); see demo/speak.py.
+PriorDraw = Callable[[Sequence[int], int], torch.Tensor]
 
 
 @dataclass
@@ -183,14 +189,17 @@ class MeloTTS(nn.Module):
         noise_scale_w: float = 0.8,
         sdp_ratio: float = 0.2,
         eps_sdp: torch.Tensor | None = None,
-        eps_p: torch.Tensor | None = None,
+        eps_p: torch.Tensor | PriorDraw | None = None,
         max_len: int | None = None,
+        mask_decoder: bool = False,
     ) -> MeloTTSOutput:
         """Synthesize a padded batch.
 
         x, tone, language: [B, T_x] ids; x_lengths, sid: [B]; bert [B, 1024, T_x]; ja_bert [B, 768, T_x].
         eps_sdp [B, 2, T_x] and eps_p [B, C, T_y] are the standard-normal draws of the duration
-        predictor and of the prior (before noise_scale_w / noise_scale); sampled when None.
+        predictor and of the prior (before noise_scale_w / noise_scale); sampled when None; eps_p may
+        be a `PriorDraw`. mask_decoder: mask the decoder per item (`Generator` module doc) so each
+        item equals the item alone; False is upstream's unmasked decoder.
         """
         g = self.emb_g(sid).unsqueeze(-1)  # [B, gin, 1]
         enc_x, m_p, logs_p, x_mask = self.enc_p(x, x_lengths, tone, language, bert, ja_bert, g=None if self.use_vc else g)
@@ -201,6 +210,8 @@ class MeloTTS(nn.Module):
         lr = regulate_lengths(logw, x_mask, length_scale)
         m_p_expanded = expand(lr.attn, m_p)
         logs_p_expanded = expand(lr.attn, logs_p)
+        if callable(eps_p):
+            eps_p = eps_p(lr.y_lengths.tolist(), m_p.shape[1])
         if eps_p is None:
             eps_p = torch.randn_like(m_p_expanded)
         elif eps_p.shape != m_p_expanded.shape:
@@ -208,7 +219,8 @@ class MeloTTS(nn.Module):
         # Not masked, as upstream: padded frames carry noise, cut by y_mask before the decoder.
         z_p = m_p_expanded + eps_p * torch.exp(logs_p_expanded) * noise_scale
         z = self.flow(z_p, lr.y_mask, g=g, reverse=True)
-        audio = self.dec((z * lr.y_mask)[:, :, :max_len], g=g)
+        y_mask = lr.y_mask[:, :, :max_len]
+        audio = self.dec((z * lr.y_mask)[:, :, :max_len], g=g, x_mask=y_mask if mask_decoder else None)
         return MeloTTSOutput(
             audio=audio,
             attn=lr.attn,

@@ -179,10 +179,9 @@ def test_transformer_flow_reverse_inverts_forward() -> None:
 # ---------------------------------------------------------------- batching
 
 
-def test_batch_of_two_equals_each_item_alone(tts_folder: Path) -> None:
-    """Padded batch vs one item at a time, in float64 so only a real leak across padding
-    shows. Audio is compared except the last frames: upstream's decoder has no mask, so the
-    padding changes the tail of a shorter item within its receptive field (~10 frames)."""
+def _two_item_batch(tts_folder: Path) -> tuple[MeloTTS, tuple[torch.Tensor, ...], torch.Tensor]:
+    """The golden model in float64 and a batch of the golden sentence plus a 16-token one of
+    another speaker and language: (model, infer's positional args, eps_sdp)."""
     torch.manual_seed(3)
     model = MeloTTS.load(tts_folder / "config.json", tts_folder / "checkpoint.pth").double()
     case = torch.load(tts_folder / "case.pt", weights_only=False)["inputs"]
@@ -197,7 +196,20 @@ def test_batch_of_two_equals_each_item_alone(tts_folder: Path) -> None:
     ja_bert[0] = case["ja_bert"][0]
     ja_bert[1, :, :short] = torch.randn(768, short)
     sid, eps_sdp = torch.tensor([0, 3]), torch.randn(2, 2, t, dtype=torch.float64)
-    args = (x, lengths, sid, tone, language, bert, ja_bert)
+    return model, (x, lengths, sid, tone, language, bert, ja_bert), eps_sdp
+
+
+def _item(args: tuple[torch.Tensor, ...], b: int, tx: int) -> list[torch.Tensor]:
+    """Item b of a padded batch alone, cut to its tx tokens."""
+    return [a[b : b + 1, ..., :tx] if a.dim() > 1 else a[b : b + 1] for a in args]
+
+
+def test_batch_of_two_equals_each_item_alone(tts_folder: Path) -> None:
+    """Padded batch vs one item at a time, in float64 so only a real leak across padding
+    shows. Audio is compared except the last frames: upstream's decoder has no mask, so the
+    padding changes the tail of a shorter item within its receptive field (~10 frames)."""
+    model, args, eps_sdp = _two_item_batch(tts_folder)
+    lengths = args[1]
     hop = math.prod(up.stride[0] for up in model.dec.ups)  # audio samples per frame
     margin = 16  # frames
 
@@ -209,11 +221,7 @@ def test_batch_of_two_equals_each_item_alone(tts_folder: Path) -> None:
         batch = model.infer(*args, eps_sdp=eps_sdp, eps_p=eps_p)
         for b in range(2):
             tx, ty = int(lengths[b]), int(y_lengths[b])
-            one = model.infer(
-                *(a[b : b + 1, ..., :tx] if a.dim() > 1 else a[b : b + 1] for a in args),
-                eps_sdp=eps_sdp[b : b + 1, :, :tx],
-                eps_p=eps_p[b : b + 1, :, :ty],
-            )
+            one = model.infer(*_item(args, b, tx), eps_sdp=eps_sdp[b : b + 1, :, :tx], eps_p=eps_p[b : b + 1, :, :ty])
             assert one.y_lengths.item() == ty
             for name in ("enc_x", "m_p", "logs_p", "logw_sdp", "logw_dp"):
                 torch.testing.assert_close(getattr(one, name), getattr(batch, name)[b : b + 1, :, :tx], rtol=0, atol=1e-9)
@@ -225,6 +233,41 @@ def test_batch_of_two_equals_each_item_alone(tts_folder: Path) -> None:
             torch.testing.assert_close(batch.z_p[b, :, ty:], eps_p[b, :, ty:] * 0.667, rtol=0, atol=1e-12)
             keep = (ty - margin) * hop
             torch.testing.assert_close(one.audio[..., :keep], batch.audio[b : b + 1, :, :keep], rtol=0, atol=1e-9)
+
+
+def test_masked_decoder_makes_every_item_equal_to_the_item_alone(tts_folder: Path) -> None:
+    """mask_decoder=True (the speak path): the shorter item's WHOLE audio, its last frames
+    included, equals the item alone (float64, 1e-9), while upstream's unmasked decoder leaks
+    the padding into those last frames (measured: max 2.2e-2 on this pair); B=1 with the mask is
+    upstream's B=1 bit for bit. eps_p comes as a `PriorDraw` keyed per item."""
+    model, args, eps_sdp = _two_item_batch(tts_folder)
+    lengths = args[1]
+    channels = model.enc_p.out_channels
+    draws = [torch.randn(channels, 4096, dtype=torch.float64) for _ in range(2)]  # item b's noise, frame by frame
+
+    def prior(y_lengths: list[int], c: int, items: range = range(2)) -> torch.Tensor:
+        eps = torch.zeros(len(y_lengths), c, max(y_lengths), dtype=torch.float64)
+        for row, (b, n) in enumerate(zip(items, y_lengths)):
+            eps[row, :, :n] = draws[b][:, :n]
+        return eps
+
+    hop = math.prod(up.stride[0] for up in model.dec.ups)
+    with torch.no_grad():
+        masked = model.infer(*args, eps_sdp=eps_sdp, eps_p=prior, mask_decoder=True)
+        unmasked = model.infer(*args, eps_sdp=eps_sdp, eps_p=prior)
+        y_lengths = masked.y_lengths.tolist()
+        short = min(range(2), key=lambda b: y_lengths[b])
+        for b in range(2):
+            tx, ty = int(lengths[b]), y_lengths[b]
+            alone = lambda mask: model.infer(  # noqa: E731
+                *_item(args, b, tx), eps_sdp=eps_sdp[b : b + 1, :, :tx],
+                eps_p=lambda n, c: prior(n, c, range(b, b + 1)), mask_decoder=mask,
+            ).audio  # fmt: skip
+            one = alone(False)
+            torch.testing.assert_close(alone(True), one, rtol=0, atol=0)
+            torch.testing.assert_close(masked.audio[b : b + 1, :, : ty * hop], one, rtol=0, atol=1e-9)
+        leak = (unmasked.audio[short, :, : y_lengths[short] * hop] - masked.audio[short, :, : y_lengths[short] * hop]).abs().max()
+        assert leak > 2e-3, f"the unmasked decoder should leak padding into the shorter item's end (max diff {leak:.2e})"
 
 
 def test_eps_p_shape_is_checked(tts_folder: Path) -> None:

@@ -15,8 +15,8 @@ recompiles/re-creates its programs (kernel binaries stay in tt-metal's on-disk J
 
 Text to speech (`synthesize`): one `TtMeloTTS` per model language, built on first use from the
 reference model the pipeline's loader gives; one padded batch per request (its one host sync is
-MeloTTS's y_lengths read), the prior draw taken from torch's generator seeded with the request's
-`prior_seed`, exactly as the reference backend does, so both draw the same values.
+MeloTTS's y_lengths read); the request's draws (eps_sdp, and eps_p as a function of the
+y_lengths) are the reference backend's, so both synthesize the same sentence.
 
 Threads: calls and `close()` take one lock, so `close()` waits for an in-flight call and a
 call after `close()` fails with a clear error (`VoiceCloner` serialises its calls too).
@@ -169,9 +169,7 @@ class TtnnBackend:
             if tt is None:
                 tt = self.tt_melo[r.language] = TtMeloTTS(self.device, self.melo(r.language))
             inputs = tt.prepare_inputs(r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, r.noise_scale_w, r.eps_sdp)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(r.prior_seed)  # infer_all draws eps_p as the reference does (see module doc)
-                outputs = tt.infer_all(inputs, r.noise_scale, r.length_scale, r.sdp_ratio)
+            outputs = tt.infer_all(inputs, r.noise_scale, r.length_scale, r.sdp_ratio, r.eps_p, mask_decoder=r.mask_decoder)
             audio = tt.download_audio(outputs, inputs.batch_size)
         return melo_audio(audio, outputs.y_lengths, tt.hop, MELO_SAMPLING_RATE)
 

@@ -2,8 +2,14 @@
 
 conv_pre (k7) -> per stage: leaky-ReLU(0.1), ConvTranspose1d (polyphase conv, see
 `conv.TtConvTranspose1d`), mean of the residual blocks -> leaky-ReLU(0.01) -> conv_post
-(k7, no bias) -> tanh. Unmasked, as upstream (padded frames of a shorter batch item leak
-into its last frames exactly as in the reference).
+(k7, no bias) -> tanh. Unmasked by default, as upstream (padded frames of a shorter batch
+item leak into its last frames exactly as in the reference); with a frame mask (the
+reference's opt-in `x_mask`) every conv input is zeroed past each item's length, so each item
+equals the item alone. The mask [1, 1, B*T, 1] is repeated to each stage's rate on device
+(`ttnn.repeat_interleave` by the stage's stride: rows b*T*r + t*r + j keep item b's order) in
+the stage's dtype; one multiply per conv input (MeloTTS release: 5 stages x (1 + 3 blocks x
+3 units x 2 convs) + conv_post = 96 multiplies), about as many element-wise passes as the
+leaky-ReLUs.
 
 Folded at load (exact):
 * zero_g: cond(0) is the cond bias, added to conv_pre's bias;
@@ -19,6 +25,7 @@ from torch import nn
 
 from models.demos.openvoice.reference.commons import LRELU_SLOPE
 from models.demos.openvoice.reference.generator import Generator, ResBlock1, ResBlock2
+from models.demos.openvoice.tt.commons import cast
 from models.demos.openvoice.tt.conv import TtConv1d, TtConvTranspose1d
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -64,13 +71,17 @@ class TtResBlock:
         else:
             self.units = [[_same_conv(device, conv, compute, dtype)] for conv in block.convs]
 
-    def __call__(self, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
+    def __call__(self, x: ttnn.Tensor, batch_size: int, length: int, mask: ttnn.Tensor | None = None) -> ttnn.Tensor:
         for unit in self.units:
             xt = x
             for conv in unit:
-                xt = conv(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), batch_size, length)
+                xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)
             x = ttnn.add(xt, x)
-        return x
+        return x  # not masked at the end (the reference's is): past the length it reaches no conv
+
+
+def masked(x: ttnn.Tensor, mask: ttnn.Tensor | None) -> ttnn.Tensor:
+    return x if mask is None else ttnn.multiply(x, mask)
 
 
 class TtGenerator:
@@ -117,14 +128,31 @@ class TtGenerator:
         )
 
     def __call__(
-        self, x: ttnn.Tensor, batch_size: int, length: int, speaker: SpeakerRows | None = None
+        self,
+        x: ttnn.Tensor,
+        batch_size: int,
+        length: int,
+        speaker: SpeakerRows | None = None,
+        mask: ttnn.Tensor | None = None,
     ) -> ttnn.Tensor:
-        """x [1,1,B*T,inter] -> audio [1,1,B*T*prod(rates),1] in [-1, 1]."""
+        """x [1,1,B*T,inter] (zero past each length when masked) -> audio [1,1,B*T*prod(rates),1]
+        in [-1, 1]. mask [1,1,B*T,1] 0/1 or None: per-item masking (module doc)."""
+        masks = self.stage_masks(mask)
         x = self.head(x, batch_size, length, speaker)
         for i in range(len(self.ups)):
-            x = self.upsample_stage(i, x, batch_size, length)
+            x = self.upsample_stage(i, x, batch_size, length, masks)
             length *= self.ups[i].stride
-        return self.tail(x, batch_size, length)
+        return self.tail(x, batch_size, length, masks)
+
+    def stage_masks(self, mask: ttnn.Tensor | None) -> list[ttnn.Tensor] | None:
+        """The frame mask at every rate: [stage 0 input, stage 0 output = stage 1 input, ..., conv_post
+        input], each in the dtype of the activations it multiplies."""
+        if mask is None:
+            return None
+        masks = [cast(mask, self.conv_pre.dtype)]
+        for up in self.ups:  # stage i's activations have its upsampling conv's dtype
+            masks.append(cast(ttnn.repeat_interleave(masks[-1], up.stride, dim=2), up.conv.dtype))
+        return masks
 
     # The pieces of __call__, separately callable for per-stage benchmarks.
     def head(self, x: ttnn.Tensor, batch_size: int, length: int, speaker: SpeakerRows | None = None) -> ttnn.Tensor:
@@ -134,18 +162,21 @@ class TtGenerator:
             x = ttnn.add(x, speaker.project(self.cond))
         return x
 
-    def upsample_stage(self, index: int, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
+    def upsample_stage(
+        self, index: int, x: ttnn.Tensor, batch_size: int, length: int, masks: list[ttnn.Tensor] | None = None
+    ) -> ttnn.Tensor:
         """Stage `index` on `length` input frames: lrelu, upsampling, sum of its residual blocks."""
+        mask_in, mask_out = (None, None) if masks is None else masks[index : index + 2]
         up = self.ups[index]
-        x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), batch_size, length)
+        x = up(masked(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), mask_in), batch_size, length)
         length *= up.stride
         total = None
         for block in self.stages[index]:
-            y = block(x, batch_size, length)
+            y = block(x, batch_size, length, mask_out)
             total = y if total is None else ttnn.add(total, y)
         return total
 
-    def tail(self, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
+    def tail(self, x: ttnn.Tensor, batch_size: int, length: int, masks: list[ttnn.Tensor] | None = None) -> ttnn.Tensor:
         """lrelu(0.01), conv_post, tanh on `length` audio samples per item."""
-        x = self.conv_post(ttnn.leaky_relu(x, negative_slope=FINAL_LRELU_SLOPE), batch_size, length)
-        return ttnn.tanh(x)
+        x = masked(ttnn.leaky_relu(x, negative_slope=FINAL_LRELU_SLOPE), None if masks is None else masks[-1])
+        return ttnn.tanh(self.conv_post(x, batch_size, length))

@@ -9,6 +9,7 @@
     -> alignment path, y_mask, S_y built on device; m_p, logs_p expanded (one matmul each)
     -> upload eps_p * noise_scale [B*T_y, C] (its shape depends on T_y: after the sync)
     -> z_p = m_p + eps_p * exp(logs_p) * noise_scale -> flow reversed -> decoder(z * y_mask)
+       (mask_decoder: the decoder masked per item, so every item equals the item alone)
     -> download audio
 
 Layout: time-major ``[1, 1, B*T, C]`` everywhere; token rows ``b*T_x + x``, frame rows
@@ -39,7 +40,7 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput
+from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
 from models.demos.openvoice.tt.commons import cast
 from models.demos.openvoice.tt.conv import precise_compute_config
@@ -187,21 +188,34 @@ class TtMeloTTS:
         return self.flow(z_p, alignment.y_mask, batch_size, alignment.frames, speaker, reverse=True)
 
     def decode(
-        self, z: ttnn.Tensor, alignment: TtAlignment, g: ttnn.Tensor, batch_size: int, max_len: int | None = None
+        self,
+        z: ttnn.Tensor,
+        alignment: TtAlignment,
+        g: ttnn.Tensor,
+        batch_size: int,
+        max_len: int | None = None,
+        mask_decoder: bool = False,
     ) -> tuple[ttnn.Tensor, int]:
-        """decoder((z * y_mask)[:, :, :max_len]) -> (audio [1, 1, B*T_dec*hop, 1], T_dec)."""
+        """decoder((z * y_mask)[:, :, :max_len]) -> (audio [1, 1, B*T_dec*hop, 1], T_dec); with
+        mask_decoder the decoder is masked per item by y_mask (`generator.TtGenerator`)."""
         frames = alignment.frames
         z = ttnn.multiply(z, alignment.y_mask)
-        segments = alignment.segments
+        y_mask, segments = alignment.y_mask, alignment.segments
         if max_len is not None and max_len < frames:
-            # Keep each item's first max_len frames: a [1, B, T_y, C] view sliced in time.
-            channels = int(z.shape[-1])
-            z = ttnn.reshape(z, (1, batch_size, frames, channels))
-            z = ttnn.slice(z, [0, 0, 0, 0], [1, batch_size, max_len, channels])
-            z = ttnn.reshape(z, (1, 1, batch_size * max_len, channels))
+            # Keep each item's first max_len frames of z and y_mask: [1, B, T_y, C] views sliced in time.
+            z, y_mask = (self._first_frames(t, batch_size, frames, max_len) for t in (z, y_mask))
             frames = max_len
             segments = self.length_regulator.segments(batch_size, frames)
-        return self.dec(z, batch_size, frames, SpeakerRows(segments, g)), frames
+        mask = y_mask if mask_decoder else None
+        return self.dec(z, batch_size, frames, SpeakerRows(segments, g), mask), frames
+
+    @staticmethod
+    def _first_frames(x: ttnn.Tensor, batch_size: int, frames: int, keep: int) -> ttnn.Tensor:
+        """[1, 1, B*frames, C] -> each item's first `keep` rows, [1, 1, B*keep, C]."""
+        channels = int(x.shape[-1])
+        x = ttnn.reshape(x, (1, batch_size, frames, channels))
+        x = ttnn.slice(x, [0, 0, 0, 0], [1, batch_size, keep, channels])
+        return ttnn.reshape(x, (1, 1, batch_size * keep, channels))
 
     # ---- the whole run ----------------------------------------------------------------------
     def infer_all(
@@ -210,10 +224,12 @@ class TtMeloTTS:
         noise_scale: float = 0.667,
         length_scale: float = 1.0,
         sdp_ratio: float = 0.2,
-        eps_p: torch.Tensor | None = None,
+        eps_p: torch.Tensor | PriorDraw | None = None,
         max_len: int | None = None,
+        mask_decoder: bool = False,
     ) -> TtMeloOutputs:
-        """Device run with its one host sync (y_lengths) and the eps_p upload; keeps every intermediate."""
+        """Device run with its one host sync (y_lengths) and the eps_p upload; keeps every intermediate.
+        eps_p and mask_decoder as in the reference's `infer`."""
         b, t_x = inputs.batch_size, inputs.length
         g = self.speaker_embedding(inputs)
         enc_x, m_p, logs_p, logw_sdp, logw_dp = self.encode(inputs, g)
@@ -224,6 +240,8 @@ class TtMeloTTS:
         alignment = self.length_regulator.align(durations, frames)
         m_p_expanded = self.length_regulator.expand(alignment, m_p)
         logs_p_expanded = self.length_regulator.expand(alignment, logs_p)
+        if callable(eps_p):
+            eps_p = eps_p(y_lengths, self.inter_channels)
         if eps_p is None:
             eps_p = torch.randn(b, self.inter_channels, frames)  # like the reference's randn_like
         elif tuple(eps_p.shape) != (b, self.inter_channels, frames):
@@ -234,7 +252,7 @@ class TtMeloTTS:
         scaled_eps_p = self._upload(to_time_major(eps_p * noise_scale), ttnn.float32)
         z_p = self.prior_sample(m_p_expanded, logs_p_expanded, scaled_eps_p)
         z = self.flow_reverse(z_p, alignment, g, b)
-        audio, decoded = self.decode(z, alignment, g, b, max_len)
+        audio, decoded = self.decode(z, alignment, g, b, max_len, mask_decoder)
         return TtMeloOutputs(
             audio=audio,
             alignment=alignment,
@@ -266,12 +284,13 @@ class TtMeloTTS:
         noise_scale_w: float = 0.8,
         sdp_ratio: float = 0.2,
         eps_sdp: torch.Tensor | None = None,
-        eps_p: torch.Tensor | None = None,
+        eps_p: torch.Tensor | PriorDraw | None = None,
         max_len: int | None = None,
+        mask_decoder: bool = False,
     ) -> torch.Tensor:
         """The reference's `infer` signature -> audio [B, 1, T_dec * hop] float32 (torch)."""
         inputs = self.prepare_inputs(x, x_lengths, sid, tone, language, bert, ja_bert, noise_scale_w, eps_sdp)
-        outputs = self.infer_all(inputs, noise_scale, length_scale, sdp_ratio, eps_p, max_len)
+        outputs = self.infer_all(inputs, noise_scale, length_scale, sdp_ratio, eps_p, max_len, mask_decoder)
         return self.download_audio(outputs, inputs.batch_size)
 
     # ---- download -----------------------------------------------------------------------------
