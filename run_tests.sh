@@ -11,6 +11,6 @@ fi
 # tt-metal logs (device open/close, JIT telemetry) would bury the pytest summary.
 export TT_LOGGER_LEVEL="${TT_LOGGER_LEVEL:-error}"
 # The mock's shadow goldens are many small torch ops: OpenMP thread hand-offs cost more than they
-# save on these 2-core machines (test_tt_text_encoder.py: 144 s -> 29 s with one thread, under load).
+# save on these 2-core machines (the MeloTTS text-encoder tests: 144 s -> 29 s with one thread, under load).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 exec .venv/bin/python -m pytest "$@"

@@ -13,20 +13,44 @@ from tests.faults import Fault, Selection
 from tests.faults.melotts import MELOTTS_FAULTS
 
 _TESTS = "models/demos/openvoice/tests"
-_CONVERTER = f"{_TESTS}/test_tt_converter.py"
+# The PCC suites; a selection that spans several lists them cheapest first (pytest runs the files in
+# this order and the runner stops at the first failure).
+PER_OP = f"{_TESTS}/test_per_op_pcc.py"
+PER_MODULE = f"{_TESTS}/test_per_module_pcc.py"
+OPENVOICE = f"{_TESTS}/test_openvoice.py"
 
 # ---- selections (the tests that should notice; run with -x, so a caught fault stops early) ----
-CONV = Selection("conv", (f"{_TESTS}/test_tt_conv.py",))
-SPECTROGRAM = Selection("spectrogram", (f"{_TESTS}/test_tt_spectrogram.py",))
-REFERENCE_ENCODER = Selection("reference-encoder", (f"{_TESTS}/test_tt_reference_encoder.py",))
-CLONE = Selection("clone", (f"{_TESTS}/test_tt_clone.py", "-k", "alone_and_averaged or every_real_clip or same_speaker"))
+# The -k terms pick one family's tests out of files that hold all three (converter, clone, MeloTTS):
+# "vc_small" = the converter's end-to-end goldens (test_end_to_end_golden[vc_small_b2 / vc_small_tau0],
+# not MeloTTS's test_end_to_end_golden_en / _batch); "z_p" = the converter's flow stages on the
+# reference's input (test_stage_on_reference_input[flow_forward-z-z_p-... / flow_reverse-z_p-z_hat-...],
+# not MeloTTS's flow_reverse_* tests).
+# Every TtConv1d / TtConvTranspose1d test (conv1d, transposed conv, polyphase, prepared weights, DRAM slicing).
+CONV = Selection("conv", (PER_OP, "-k", "test_conv1d or test_conv_transpose1d or polyphase or prepared_weights or dram_slicing"))
+# Every spectrogram test (golden, edge lengths, DFT precision, window, configs, bad inputs, compute configs).
+SPECTROGRAM = Selection(
+    "spectrogram",
+    (PER_OP, "-k", "spectrogram or dft_operand or shorter_window or n_fft or too_short_waveform or compute_configs"),
+)
+# Every reference-encoder test: float32 storage and GRU fold (per op), each stage (per module), 30 s on device.
+REFERENCE_ENCODER = Selection(
+    "reference-encoder",
+    (PER_OP, PER_MODULE, OPENVOICE, "-k", "convs_store_float32 or flatten_order or every_stage or thirty_second"),
+)
+CLONE = Selection("clone", (OPENVOICE, "-k", "alone_and_averaged or every_real_clip or same_speaker"))
 # Posterior encoder and flow modules on the release config, plus both goldens end to end
 # (B=2 with lengths 40/27; tau 0 with 48 channels) and the conditioned (not zero_g) converter.
-POSTERIOR = Selection("posterior", (_CONVERTER, "-k", "posterior_encoder or end_to_end_golden or without_zero_g"))
-FLOW = Selection("flow", (_CONVERTER, "-k", "flow or end_to_end_golden or without_zero_g"))
-WAVENET = Selection("wavenet", (_CONVERTER, "-k", "posterior_encoder or flow or end_to_end_golden or without_zero_g"))
-DECODER = Selection("decoder", (_CONVERTER, "-k", "decode or resblock2 or end_to_end_golden"))
-BATCH = Selection("converter-batch", (_CONVERTER, "-k", "end_to_end_golden or without_zero_g or batch_items_match"))
+POSTERIOR = Selection("posterior", (PER_MODULE, OPENVOICE, "-k", "posterior_encoder or vc_small or without_zero_g"))
+FLOW = Selection("flow", (PER_OP, PER_MODULE, OPENVOICE, "-k", "converter_flow_folding or z_p or vc_small or without_zero_g"))
+WAVENET = Selection(
+    "wavenet",
+    (PER_OP, PER_MODULE, OPENVOICE, "-k", "converter_flow_folding or posterior_encoder or z_p or vc_small or without_zero_g"),
+)
+DECODER = Selection("decoder", (PER_MODULE, OPENVOICE, "-k", "decode or resblock2 or vc_small"))
+# The opt-in per-item decoder mask (speak): the generator alone (B=2, every frame vs the item alone), then
+# MeloTTS tts_small_b3 masked end to end (each item vs the reference and vs the item alone).
+DECODER_MASK = Selection("decoder-mask", (PER_MODULE, OPENVOICE, "-k", "generator_mask or masked_decoder"))
+BATCH = Selection("converter-batch", (OPENVOICE, "-k", "vc_small or without_zero_g or batch_items_match"))
 
 CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/wavenet.py ----
@@ -263,6 +287,38 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
         "            pass",
         "the decoder's zero_g conditioning (the cond bias) is not folded into conv_pre's bias",
         DECODER,
+    ),
+    Fault(
+        "generator-mask-skips-resblock-convs",
+        "generator.py",
+        "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)",
+        "xt = conv(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), batch_size, length)",
+        "the per-item mask is not applied before the residual blocks' convs (only the stage inputs are masked)",
+        DECODER_MASK,
+    ),
+    Fault(
+        "generator-mask-skips-upsampling",
+        "generator.py",
+        "x = up(masked(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), mask_in), batch_size, length)",
+        "x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), batch_size, length)",
+        "the per-item mask is not applied before the transposed (upsampling) convs",
+        DECODER_MASK,
+    ),
+    Fault(
+        "generator-mask-skips-conv-post",
+        "generator.py",
+        "x = masked(ttnn.leaky_relu(x, negative_slope=FINAL_LRELU_SLOPE), None if masks is None else masks[-1])",
+        "x = ttnn.leaky_relu(x, negative_slope=FINAL_LRELU_SLOPE)",
+        "the per-item mask is not applied before conv_post (the last 3 samples of a padded item hear the padding)",
+        DECODER_MASK,
+    ),
+    Fault(
+        "generator-mask-tiled-not-interleaved",
+        "generator.py",
+        "masks.append(cast(ttnn.repeat_interleave(masks[-1], up.stride, dim=2), up.conv.dtype))",
+        "masks.append(cast(ttnn.repeat(masks[-1], ttnn.Shape([1, 1, up.stride, 1])), up.conv.dtype))",
+        "the frame mask is tiled (ttnn.repeat) instead of each frame repeated (repeat_interleave) to the stage's rate",
+        DECODER_MASK,
     ),
     # ---- tt/conv.py ----
     Fault(

@@ -18,24 +18,28 @@ from __future__ import annotations
 from tests.faults import Fault, Selection
 
 _TESTS = "models/demos/openvoice/tests"
-_TEXT = f"{_TESTS}/test_tt_text_encoder.py"
-_DURATION = f"{_TESTS}/test_tt_duration.py"
-_MELO = f"{_TESTS}/test_tt_melo_tts.py"
+PER_OP = f"{_TESTS}/test_per_op_pcc.py"
+PER_MODULE = f"{_TESTS}/test_per_module_pcc.py"
+OPENVOICE = f"{_TESTS}/test_openvoice.py"
 
 # ---- selections (cheapest catching test first: pytest keeps file order, the runner stops at the first failure) ----
 # Attention alone (T 3 and 37), the 6-layer encoder with speaker, then the whole text encoder on both goldens.
-ATTENTION = Selection("melo-attention", (_TEXT, "-k", "test_attention or encoder_release or text_encoder_golden"))
-TEXT_ENCODER = Selection("melo-text-encoder", (_TEXT, "-k", "text_encoder_golden or text_encoder_release"))
-TRANSFORMER_FLOW = Selection("melo-flow", (_TEXT, "-k", "flow_reverse_golden or flow_reverse_release"))
+ATTENTION = Selection("melo-attention", (PER_MODULE, "-k", "test_attention or encoder_release or text_encoder_golden"))
+TEXT_ENCODER = Selection("melo-text-encoder", (PER_MODULE, "-k", "text_encoder_golden or text_encoder_release"))
+TRANSFORMER_FLOW = Selection("melo-flow", (PER_MODULE, "-k", "flow_reverse_golden or flow_reverse_release"))
 # Both predictors on both goldens, the release shapes and a batch item against the item alone.
 DURATION = Selection(
-    "melo-duration", (_DURATION, "-k", "duration_predictors_golden or release_shapes or batch_item_equals_item_alone")
+    "melo-duration", (PER_MODULE, "-k", "duration_predictors_golden or release_shapes or batch_item_equals_item_alone")
 )
-SPLINE = Selection("melo-spline", (_DURATION, "-k", "spline_inverse or duration_predictors_golden"))
-SDP_PLAN = Selection("melo-sdp-plan", (_DURATION, "-k", "reverse_flow_plan or duration_predictors_golden"))
-LENGTH_REGULATION = Selection("melo-length-reg", (_MELO, "-k", "length_regulation_golden or length_regulation_edge"))
-# End to end: tts_small_en (B=1), tts_small_b3 (B=3, speakers 1/3/0, item alone), the tiny model with max_len.
-MELO = Selection("melo-e2e", (_MELO, "-k", "end_to_end_golden or warm_infer"))
+# The spline / the plan alone first (per op), then both predictors on both goldens (per module).
+SPLINE = Selection("melo-spline", (PER_OP, PER_MODULE, "-k", "spline_inverse or duration_predictors_golden"))
+SDP_PLAN = Selection("melo-sdp-plan", (PER_OP, PER_MODULE, "-k", "reverse_flow_plan or duration_predictors_golden"))
+LENGTH_REGULATION = Selection("melo-length-reg", (PER_MODULE, "-k", "length_regulation_golden or length_regulation_edge"))
+# End to end: tts_small_en (B=1), tts_small_b3 (B=3, speakers 1/3/0, item alone), the tiny model with max_len
+# (the converter's test_end_to_end_golden[vc_small_*] shares the file: hence the full names).
+# mask_decoder=True (speak): tts_small_b3 masked, every item's whole audio vs the reference and vs the item alone.
+MELO_MASK = Selection("melo-decoder-mask", (OPENVOICE, "-k", "masked_decoder"))
+MELO = Selection("melo-e2e", (OPENVOICE, "-k", "end_to_end_golden_en or end_to_end_golden_batch or warm_infer"))
 
 MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/attentions.py ----
@@ -307,6 +311,14 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
         LENGTH_REGULATION,
     ),
     # ---- tt/melo_tts.py ----
+    Fault(
+        "melo-decoder-mask-dropped",
+        "melo_tts.py",
+        "mask = y_mask if mask_decoder else None",
+        "mask = None",
+        "infer(mask_decoder=True) decodes unmasked (the decoder never gets y_mask)",
+        MELO_MASK,
+    ),
     Fault(
         "melo-sdp-ratio-swapped",
         "melo_tts.py",

@@ -27,7 +27,7 @@ Mechanics and rules:
   hooks do not see) and a golden whose shape differs from the op's output shape.
 * Goldens receive copies of the stored shadow values: a golden that writes into
   an argument (``.add_()``, ``out=``) cannot change the value of the input tensor
-  (cost measured in the README: ~4% of test_tt_converter.py's CPU time).
+  (cost measured in the README: ~4% of the converter tests' CPU time).
   ``ttnn.from_torch`` never aliases the caller's torch tensor either: mutating it
   after the upload does not change the device value, as on a card.
 * Prepared conv weights and biases (``return_weights_and_bias=True``,

@@ -19,7 +19,7 @@ the length regulator (S_x for the T_x token rows before the sync, S_y for the fr
 after it), so a batch mixes speakers, languages and lengths in one run and no segment
 matrix is uploaded.
 
-Host transfers of a warm `infer` (graph capture, tests/test_tt_melo_tts.py): the input
+Host transfers of a warm `infer` (graph capture, tests/test_openvoice.py): the input
 uploads, the read of y_lengths, the eps_p upload, the audio download; nothing else (no
 frame-index or mask upload: the frame-index table is uploaded once at load). A new
 (B, T_x) or T_y is a cold call: ttnn 0.81.1 prepares conv weights on the host for the new

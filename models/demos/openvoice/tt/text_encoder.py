@@ -17,7 +17,7 @@ checked at load): three lookups added in float32 give the float32 entry back exa
 ((hi + mid) is w - lo, a float32, then + lo = w). Measured (mock), max |error| of each item's
 scale: release shape vs the reference <= 1.4e-6; golden tts_small_en vs upstream <= 7.8e-7,
 tts_small_b3 <= 1.05e-5 (the float32 reference itself is 1.06e-5 off that golden: summation
-order); PCC 1.0000000 everywhere (`tests/test_tt_text_encoder.py`). On a card float32 matmul
+order); PCC 1.0000000 everywhere (`tests/test_per_module_pcc.py`). On a card float32 matmul
 operands are limited by the matrix engine's source registers, which the mock does not model.
 
 Order of the sum as upstream (float addition is not associative): (phone + tone + language +

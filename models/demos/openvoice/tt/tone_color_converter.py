@@ -9,7 +9,7 @@ tau, the two speaker embeddings ``[1, 1, B, gin]`` and the 0/1 segment matrix S
 B embeddings (``g @ W``, [B, 2H]) and copies them to their rows with ``S @ (g @ W)``
 (`wavenet.SpeakerRows`): per-item conditioning without reshaping the time axis.
 
-Host transfers of `forward` (tested with graph capture, tests/test_tt_converter.py):
+Host transfers of `forward` (tested with graph capture, tests/test_openvoice.py):
 
 * warm (an input length seen before, its prepared conv weights still cached): none at all;
 * cold (the first forward at a new input length B x T): host->device uploads only, 425 on

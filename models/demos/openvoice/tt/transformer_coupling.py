@@ -12,8 +12,8 @@ coupling passes its x0 half unmasked, while x1 = (x1 - m) * mask. After two coup
 the flip between them) every channel has been an x1 once, so upstream's z is zero on every
 padded frame; valid frames never see padded ones (pre(x0) * mask, masked attention keys,
 masked FFN inputs). So the full-vector form on ``x * mask`` (one multiply at the start) gives
-upstream's z exactly, padded frames included (checked in float64: `test_flow_folding_is_exact`
-in `test_tt_text_encoder.py`).
+upstream's z exactly, padded frames included (checked in float64: `test_melo_flow_folding_is_exact`
+in `test_per_op_pcc.py`).
 
 Forward (reverse=False) is the same arithmetic, exact for a masked input.
 
