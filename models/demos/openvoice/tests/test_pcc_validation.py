@@ -75,20 +75,25 @@ def test_golden_folder(golden_dir: Path, name: str) -> None:
     assert all(r.passed for r in results), f"outputs out of tolerance:\n{report}"
 
 
-def test_cli_prints_a_line_per_output(golden_dir: Path) -> None:
-    folder = golden_dir / CLI_FOLDER
-    outputs = torch.load(folder / "case.pt", weights_only=False)["outputs"]
+def _check_golden_cli(*args: str, timeout: int) -> list[str]:
+    """`python -m models.demos.openvoice.tools.check_golden ARGS` as a user runs it: exit 0, its lines."""
     proc = subprocess.run(
-        [sys.executable, "-m", "models.demos.openvoice.tools.check_golden", str(folder)],
+        [sys.executable, "-m", "models.demos.openvoice.tools.check_golden", *args],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
-    assert len(lines) == len(outputs), proc.stdout
+    return proc.stdout.splitlines()
+
+
+def test_cli_prints_a_line_per_output(golden_dir: Path) -> None:
+    folder = golden_dir / CLI_FOLDER
+    outputs = torch.load(folder / "case.pt", weights_only=False)["outputs"]
+    lines = _check_golden_cli(str(folder), timeout=120)
+    assert len(lines) == len(outputs), "\n".join(lines)
     for name in outputs:
         assert any(line.startswith(f"{CLI_FOLDER}/{name} ") and line.endswith("PASS") for line in lines), name
 
@@ -167,17 +172,8 @@ def test_cli_ttnn_backend(golden_dir: Path, device_is_mock: bool) -> None:
     folder = golden_dir / CLI_FOLDER
     outputs = torch.load(folder / "case.pt", weights_only=False)["outputs"]
     mode = "mock" if device_is_mock else "real"
-    proc = subprocess.run(
-        [sys.executable, "-m", "models.demos.openvoice.tools.check_golden", "--backend", "ttnn", "--device-mode", mode, str(folder)],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
-    assert len(lines) == len(outputs), proc.stdout
+    lines = _check_golden_cli("--backend", "ttnn", "--device-mode", mode, str(folder), timeout=300)
+    assert len(lines) == len(outputs), "\n".join(lines)
     for name in outputs:
         line = next(line for line in lines if line.startswith(f"{CLI_FOLDER}/{name} "))
         assert line.endswith("PASS") and ("pcc=" in line or " exact " in line), line
