@@ -33,6 +33,13 @@ def shared_data_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+def script_shared_data_dir() -> Path | None:
+    """For the script modes (`python .../test_*.py`), run without ./run_tests.sh: OPENVOICE_SHARED_DATA,
+    else ../shared/data beside the checkout; None when neither exists."""
+    beside = REPO_ROOT.parent / "shared" / "data"
+    return shared_data_dir() or (beside if beside.is_dir() else None)
+
+
 def require_shared_data() -> Path:
     """Return the data folder; fail the calling test (locally and in CI) when it is not there."""
     path = shared_data_dir()

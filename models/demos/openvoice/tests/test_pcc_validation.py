@@ -36,7 +36,7 @@ from loguru import logger
 from models.demos.openvoice.tests.helpers import DEVICE
 from models.demos.openvoice.tools.check_golden import BACKENDS, GoldenError, GoldenResult, check_folder, flatten_outputs, main as check_golden_main
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from tests.shared_data import MISSING_MESSAGE, REPO_ROOT, require_shared_data, shared_data_dir
+from tests.shared_data import MISSING_MESSAGE, REPO_ROOT, require_shared_data, script_shared_data_dir, shared_data_dir
 
 
 CLI_FOLDER = "vc_small_tau0"  # the fastest case
@@ -211,9 +211,7 @@ BOUNTY_PCC = 0.95
 
 def golden_root() -> Path | None:
     """$OPENVOICE_SHARED_DATA/golden, else ../shared/data/golden beside the checkout; None when neither exists."""
-    root = shared_data_dir()
-    if root is None and (REPO_ROOT.parent / "shared" / "data").is_dir():
-        root = REPO_ROOT.parent / "shared" / "data"
+    root = script_shared_data_dir()
     return root / "golden" if root is not None and (root / "golden").is_dir() else None
 
 

@@ -260,9 +260,12 @@ def test_official_conversion_meets_bounty_bars(transcriber, encoder, shared_data
 
 
 def main() -> int:
-    from tests.shared_data import require_shared_data
+    from tests.shared_data import MISSING_MESSAGE, script_shared_data_dir
 
-    shared = require_shared_data()
+    shared = script_shared_data_dir()
+    if shared is None:
+        print(MISSING_MESSAGE, file=sys.stderr)
+        return 2
     failures = 0
     with no_network():
         transcriber, encoder = wer.Transcriber(), sim.SpeakerEncoder()
