@@ -50,6 +50,8 @@ DECODER = Selection("decoder", (PER_MODULE, OPENVOICE, "-k", "decode or resblock
 # The opt-in per-item decoder mask (speak): the generator alone (B=2, every frame vs the item alone), then
 # MeloTTS tts_small_b3 masked end to end (each item vs the reference and vs the item alone).
 DECODER_MASK = Selection("decoder-mask", (PER_MODULE, OPENVOICE, "-k", "generator_mask or masked_decoder"))
+# speak on the TTNN backend: two ZH sentences as one batch vs each alone, on the device.
+SPEAK = Selection("speak-device", (f"{_TESTS}/test_speak.py", "-k", "alone_on_device"))
 BATCH = Selection("converter-batch", (OPENVOICE, "-k", "vc_small or without_zero_g or batch_items_match"))
 
 CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
@@ -471,6 +473,22 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
         "        return total",
         "segments averaged pairwise as they arrive (weights 1/4, 1/4, 1/2 for 3) instead of sum / len",
         CLONE,
+    ),
+    Fault(
+        "backend-speak-decoder-unmasked",
+        "backend.py",
+        "r.eps_p, mask_decoder=r.mask_decoder)",
+        "r.eps_p)",
+        "the TTNN speak path ignores the request's mask_decoder (a shorter sentence hears the batch's padding)",
+        SPEAK,
+    ),
+    Fault(
+        "backend-speak-prior-draw-ignored",
+        "backend.py",
+        "r.eps_p, mask_decoder=r.mask_decoder)",
+        "None, mask_decoder=r.mask_decoder)",
+        "the TTNN speak path draws its own eps_p instead of the request's per-sentence draw",
+        SPEAK,
     ),
 )
 

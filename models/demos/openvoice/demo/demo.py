@@ -198,11 +198,8 @@ def reference_tts(language: str):
 
 def device_tts(device, reference):
     """The same models, frontend and base speakers as `reference`, on the device."""
-    from models.demos.openvoice.demo.speak import TextToSpeech
-
     host = reference.cloner.backend
-    backend = TtnnBackend(host.config, device, host.ref_enc, host.converter, melo=host.melo)
-    return TextToSpeech(_cloner(backend), reference.frontend, reference.bert, reference.spk2id, reference.base_se)
+    return reference.with_cloner(_cloner(TtnnBackend(host.config, device, host.ref_enc, host.converter, melo=host.melo)))
 
 
 def _target_se(tts, shared_data: Path) -> torch.Tensor:

@@ -155,6 +155,10 @@ class TextToSpeech:
         self.base_se = base_se
         self.max_chars = max_chars
 
+    def with_cloner(self, cloner: VoiceCloner) -> "TextToSpeech":
+        """The same frontend, BERT, speakers and limit on another cloner (e.g. its TTNN twin)."""
+        return TextToSpeech(cloner, self.frontend, self.bert, self.spk2id, self.base_se, self.max_chars)
+
     @property
     def sampling_rate(self) -> int:
         return self.cloner.sampling_rate
