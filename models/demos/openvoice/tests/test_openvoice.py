@@ -18,8 +18,9 @@ the embedding cache. Sections per model family:
   real clip, clips of different lengths alone and averaged, same-speaker halves; the 30 s
   reference on device; conversion through the backend; caches, memory, lifecycle, bad inputs;
 * MeloTTS `infer`: goldens tts_small_en (B=1) and tts_small_b3 (B=3, item alone, per-module
-  handoff), the release shape; no host round trip in the text encoder, flow and SDP forwards; one
-  sync in a warm `infer`.
+  handoff), the same batch with `mask_decoder=True` (every item's whole audio vs the item alone), the
+  release shape; no host round trip in the text encoder, flow and SDP forwards; one sync in a warm
+  `infer`.
 
 Bars: `helpers.bar(device, module)` (measured mock figures in helpers.MOCK_BARS; the figure next to
 each assertion is the worst case measured on the mock); on a card, the device bars.

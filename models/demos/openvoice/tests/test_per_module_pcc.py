@@ -11,7 +11,8 @@ where the output is masked). Sections per model family:
 
 * converter (release config: real 513-bin spectrogram of 3 s of speech, real V2 base-speaker
   embeddings, seeded random weights): posterior encoder, flow forward, flow reverse and generator
-  each on the reference's input; the ResBlock2 generator conditioned per batch item;
+  each on the reference's input; the ResBlock2 generator conditioned per batch item; the per-item
+  decoder mask (a batch item equals the item alone in every frame);
 * clone: the reference encoder stage by stage (layernorm, 6 convs, GRU, projection) on the REAL
   trained weights and the golden's three clips;
 * MeloTTS: relative-position attention (B = 2, T = 3 < window + 1 and T = 37), the 6-layer encoder,
