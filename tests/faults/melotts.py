@@ -314,7 +314,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     Fault(
         "melo-decoder-mask-dropped",
         "melo_tts.py",
-        "mask = y_mask if mask_decoder else None",
+        "mask = alignment.y_mask if mask_decoder else None",
         "mask = None",
         "infer(mask_decoder=True) decodes unmasked (the decoder never gets y_mask)",
         MELO_MASK,

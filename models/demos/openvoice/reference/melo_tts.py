@@ -220,7 +220,7 @@ class MeloTTS(nn.Module):
         z_p = m_p_expanded + eps_p * torch.exp(logs_p_expanded) * noise_scale
         z = self.flow(z_p, lr.y_mask, g=g, reverse=True)
         y_mask = lr.y_mask[:, :, :max_len]
-        audio = self.dec((z * lr.y_mask)[:, :, :max_len], g=g, x_mask=y_mask if mask_decoder else None)
+        audio = self.dec(z[:, :, :max_len] * y_mask, g=g, x_mask=y_mask if mask_decoder else None)
         return MeloTTSOutput(
             audio=audio,
             attn=lr.attn,

@@ -30,10 +30,10 @@ pytest.importorskip("melo", reason="MeloTTS text code not installed (melotts-krq
 
 from models.demos.openvoice.common.random_weights import converter_config, random_converter  # noqa: E402
 from models.demos.openvoice.demo import cli  # noqa: E402
+from models.demos.openvoice.demo.demo import device_tts  # noqa: E402
 from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
 from models.demos.openvoice.demo.speak import SentencePriorDraw, SpeakOptions, TextToSpeech, silence_samples  # noqa: E402
 from models.demos.openvoice.tests.helpers import DEVICE, DEVICE_AUDIO_BAR, assert_items_close, bar, pcc_value  # noqa: E402
-from models.demos.openvoice.tt.backend import TtnnBackend  # noqa: E402
 from models.demos.openvoice.text.frontend import FrontendError  # noqa: E402
 from tests.shared_data import REPO_ROOT, require_shared_data  # noqa: E402
 
@@ -151,10 +151,7 @@ def test_batch_equals_sentences_alone_on_device(device) -> None:
     """The same two ZH sentences through the TTNN backend (MeloTTS and converter on the device): each batch
     item's base-speaker audio, last frames included, against the sentence alone on the device, at the
     batch-vs-alone bar (bf16 rounds differently with other rows around; measured below)."""
-    host = _tts("ZH")
-    reference = host.cloner.backend
-    backend = TtnnBackend(reference.config, device, reference.ref_enc, reference.converter, melo=reference.melo)
-    tts = host.with_cloner(VoiceCloner(reference.config, backend, SpeakerEmbeddingCache("tt")))
+    tts = device_tts(device, _tts("ZH"))
     options = SpeakOptions(seed=3)
     batch = tts.speak(TEXTS["ZH"], "ZH", TARGET, options=options)
     limits = bar(device, "melo_batch_vs_alone")

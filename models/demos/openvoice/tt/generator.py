@@ -81,6 +81,7 @@ class TtResBlock:
 
 
 def masked(x: ttnn.Tensor, mask: ttnn.Tensor | None) -> ttnn.Tensor:
+    """x * mask (rows past each item's length zeroed), or x when the decoder runs unmasked."""
     return x if mask is None else ttnn.multiply(x, mask)
 
 

@@ -200,13 +200,14 @@ class TtMeloTTS:
         mask_decoder the decoder is masked per item by y_mask (`generator.TtGenerator`)."""
         frames = alignment.frames
         z = ttnn.multiply(z, alignment.y_mask)
-        y_mask, segments = alignment.y_mask, alignment.segments
+        mask = alignment.y_mask if mask_decoder else None
+        segments = alignment.segments
         if max_len is not None and max_len < frames:
-            # Keep each item's first max_len frames of z and y_mask: [1, B, T_y, C] views sliced in time.
-            z, y_mask = (self._first_frames(t, batch_size, frames, max_len) for t in (z, y_mask))
+            # Keep each item's first max_len frames (of the mask too): [1, B, T_y, C] views sliced in time.
+            z = self._first_frames(z, batch_size, frames, max_len)
+            mask = None if mask is None else self._first_frames(mask, batch_size, frames, max_len)
             frames = max_len
             segments = self.length_regulator.segments(batch_size, frames)
-        mask = y_mask if mask_decoder else None
         return self.dec(z, batch_size, frames, SpeakerRows(segments, g), mask), frames
 
     @staticmethod
