@@ -21,7 +21,7 @@ weights=(--checkpoint-dir "$ckpt" --backend "$backend")
 if [ ! -f "$ckpt/converter/checkpoint.pth" ]; then
     if [ ! -f "$data/openvoice_v2/ref_enc/ref_enc.pt" ]; then
         echo "No converter checkpoint in $ckpt and no reference-encoder weights in $data." >&2
-        echo "Download: $python -m models.demos.openvoice.common.download --checkpoint-dir $ckpt" >&2
+        echo "Download: $python -m models.demos.openvoice.demo.download --checkpoint-dir $ckpt" >&2
         exit 1
     fi
     weights+=(--config "$data/openvoice_v2/config.json" --ref-enc "$data/openvoice_v2/ref_enc/ref_enc.pt")
@@ -35,13 +35,13 @@ if [ -f "$ckpt/converter/checkpoint.pth" ]; then
         --out outputs/cloned.wav "${weights[@]}"
 else
     echo "Voice conversion skipped: official converter checkpoint not found in $ckpt."
-    echo "Get it with: $python -m models.demos.openvoice.common.download --checkpoint-dir $ckpt"
+    echo "Get it with: $python -m models.demos.openvoice.demo.download --checkpoint-dir $ckpt"
 fi
 if [ -f "$ckpt/converter/checkpoint.pth" ] && [ -f "$ckpt/melotts/EN/checkpoint.pth" ]; then
     $python -m models.demos.openvoice.demo.cli speak "Hello! This is my cloned voice, speaking through Tenstorrent." \
         --language EN --target-se outputs/target_se.pt --out outputs/speak_en.wav "${weights[@]}"
 else
     echo "Text to speech skipped: official MeloTTS EN / converter checkpoints not found in $ckpt."
-    echo "Get them with: $python -m models.demos.openvoice.common.download --checkpoint-dir $ckpt --melotts EN --bert EN --nltk"
+    echo "Get them with: $python -m models.demos.openvoice.demo.download --checkpoint-dir $ckpt --melotts EN --bert EN --nltk"
     echo "Try the path with seeded random weights (noise, not speech): .venv/bin/openvoice speak \"Hello world.\" --language EN --target-se outputs/target_se.pt --random-weights 0 --out outputs/speak_noise.wav"
 fi

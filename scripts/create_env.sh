@@ -28,7 +28,7 @@ find_python() {
 }
 
 stamp="$venv/.requirements.sha256"
-want="$(cat "$lock" "$nodeps" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$lock" "$nodeps" "$root/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
 if [ "${1:-}" != "--relock" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
     exit 0
 fi
@@ -43,7 +43,7 @@ if [ "${1:-}" = "--relock" ]; then
     { echo "# Pinned environment of this project (pip freeze of a fresh install on Python 3.12)."
       echo "# Regenerate: scripts/create_env.sh --relock"
       "$venv/bin/pip" freeze --exclude melotts-krqnf; } > "$lock"
-    want="$(cat "$lock" "$nodeps" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+    want="$(cat "$lock" "$nodeps" "$root/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
 else
     "$venv/bin/pip" install -r "$lock"
 fi
@@ -51,4 +51,8 @@ fi
 # The project itself, editable and without dependencies (the lock has them): the CLI and the
 # benchmarks then run from any directory.
 "$venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$root"
+# This repository's standalone stand-in for a card: on a host without /dev/tenstorrent*, ttnn.open_device
+# opens the mock Wormhole (mock_wormhole/ttnn_patch.py). The hook only acts once ttnn is imported.
+site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "import mock_wormhole.ttnn_patch; mock_wormhole.ttnn_patch.install_on_import()" > "$site/mock_wormhole.pth"
 echo "$want" > "$stamp"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_data import ENV_VAR, REPO_ROOT, require_shared_data
+from models.demos.openvoice.tests.shared_data import ENV_VAR, REPO_ROOT, require_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
 

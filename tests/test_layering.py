@@ -1,6 +1,6 @@
 """Layering: product code (tt/, the CLI and pipeline, tools, benchmarks, text frontend) never imports the
 `tests` package or the model's test helpers. Device opening (card or mock), the mock harness and
-the graph report live in `models/common/mock_device`, where both the product and the tests use them.
+the graph report live in `mock_wormhole`, where both the product and the tests use them.
 
 Checked in a fresh interpreter, so modules the test session already imported cannot hide an import.
 """
@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 
-from tests.shared_data import REPO_ROOT
+from models.demos.openvoice.tests.shared_data import REPO_ROOT
 
 PRODUCT_MODULES = (
     "models.demos.openvoice.tt.backend",
@@ -28,9 +28,9 @@ PRODUCT_MODULES = (
     "models.demos.openvoice.eval.wer",
     "models.demos.openvoice.eval.similarity",
     "models.demos.openvoice.demo.speak",
-    "models.demos.openvoice.common.random_weights",
+    "models.demos.openvoice.demo.random_weights",
     "models.demos.openvoice.text.frontend",
-    "models.common.mock_device",
+    "mock_wormhole",
 )
 FORBIDDEN = ("tests", "models.demos.openvoice.tests")
 

@@ -29,7 +29,7 @@ from models.demos.openvoice.demo.figures import median_ms
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
-from models.common.mock_device import capture, close_device, is_mock, open_device
+from mock_wormhole import capture, close_device, is_mock, open_device
 
 SAMPLING_RATE = 22050
 DEFAULT_SECONDS = (3.0, 10.0, 30.0)

@@ -11,7 +11,7 @@ Per input length (ceil(seconds * 22050 / 256) frames, B = 1):
 
 * everywhere: a graph capture of each stage (posterior encoder, flow, reverse flow,
   decoder) and of the whole `forward`: op count, host transfers, peak L1 as the allocator
-  saw it (a lower bound: see models/common/mock_device/README.md) and the number of DRAM width
+  saw it (a lower bound: see mock_wormhole/README.md) and the number of DRAM width
   slices the convs of that stage ran in (0 = everything fitted in L1 at once);
 * on a real device: warm wall-clock latency of `forward` alone (median over `--iterations`,
   synchronised), real-time factor (latency / audio seconds), the warm END-TO-END latency of
@@ -40,13 +40,13 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
+from models.demos.openvoice.utils.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
 from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.common.mock_device.graph_report import device_to_host_transfers, dram_slices
+from models.demos.openvoice.utils.graph_report import device_to_host_transfers, dram_slices
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
-from models.common.mock_device import capture, close_device, open_device
+from mock_wormhole import capture, close_device, open_device
 
 DEFAULT_SECONDS = (5.0, 10.0)
 STAGES = ("posterior_encoder", "flow", "reverse_flow", "generator")
@@ -193,7 +193,7 @@ def format_table(results: Sequence[ConverterFigures]) -> str:
                 f"{fmt(r.kernel_ms if last else None, '.1f'):>9} {fmt(r.end_to_end_ms if last else None, '.1f'):>8}"
             )
     lines.append(
-        "peak L1: allocator view summed over all cores, a lower bound (see models/common/mock_device/README.md); "
+        "peak L1: allocator view summed over all cores, a lower bound (see mock_wormhole/README.md); "
         "DRAM slices: conv1d width slices ttnn chose (0 = whole sequence in L1); latency: warm forward only; "
         "e2e: warm upload + forward + audio download"
     )

@@ -19,7 +19,7 @@ Per configuration:
 * a warm `infer`, captured stage by stage (upload, encode = speaker lookup + text encoder +
   both duration predictors, durations + THE sync, alignment + expansion + prior upload and
   sample, flow, decoder, audio download): op count, host transfers, peak L1 (allocator
-  view, a lower bound: models/common/mock_device/README.md);
+  view, a lower bound: mock_wormhole/README.md);
 * on a card: warm latency of the whole `infer` (median, synchronised), RTF (latency / audio
   seconds) and phones (tokens) per second.
 On the mock the timing columns are empty: its timing is host emulation.
@@ -39,11 +39,11 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.common.mock_device import capture, close_device, open_device
+from mock_wormhole import capture, close_device, open_device
 from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
-from models.common.mock_device.graph_report import device_to_host_transfers
+from models.demos.openvoice.utils.graph_report import device_to_host_transfers
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 

@@ -14,7 +14,7 @@
 Checkpoints come from `--checkpoint-dir` (default `checkpoints_v2`, as upstream:
 `converter/config.json`, `converter/checkpoint.pth`; speak also reads `melotts/<LANG>/`,
 `base_speakers/ses/`, `bert/`, `nltk_data/`); fetch them with
-`python -m models.demos.openvoice.common.download [--melotts EN --bert EN --nltk]`. Cloning alone also works from the
+`python -m models.demos.openvoice.demo.download [--melotts EN --bert EN --nltk]`. Cloning alone also works from the
 reference-encoder weights only (`--ref-enc ref_enc.pt --config config.json`).
 
 `--backend auto` runs TTNN on a Tenstorrent device when one is present and the float32
@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Callable
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.audio import write_wav
-from models.demos.openvoice.common.checkpoint import CheckpointError, read_state_dict
-from models.demos.openvoice.common.config import OpenVoiceConfig, load_config
+from models.demos.openvoice.utils.audio import write_wav
+from models.demos.openvoice.utils.checkpoint import CheckpointError, read_state_dict
+from models.demos.openvoice.utils.config import OpenVoiceConfig, load_config
 from models.demos.openvoice.demo.pipeline import (
     Backend,
     MeloLoader,
@@ -53,7 +53,7 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 if TYPE_CHECKING:  # the text stack is heavy: speak imports it when run
     from models.demos.openvoice.demo.speak import SpeakOptions, TextToSpeech
 
-DOWNLOAD_HINT = "python -m models.demos.openvoice.common.download --checkpoint-dir {dir}"
+DOWNLOAD_HINT = "python -m models.demos.openvoice.demo.download --checkpoint-dir {dir}"
 
 
 class MissingCheckpoint(RuntimeError):
@@ -110,7 +110,7 @@ def make_backend(
     """`auto`: TTNN when a device is selected (`--device-mode real|mock`) or a card is present, else the reference."""
     backend = args.backend
     if backend == "auto":
-        from models.common.mock_device import real_device_present
+        from mock_wormhole import real_device_present
 
         backend = "ttnn" if args.device_mode in ("real", "mock") or real_device_present() else "reference"
     if backend == "reference":
@@ -169,7 +169,7 @@ RANDOM_WEIGHTS_BANNER = """
   seeded random models of the release shapes. THE AUDIO IS NOISE, NOT SPEECH.
   Missing tokenizers use a whole-word stand-in. For real speech drop
   --random-weights and download the checkpoints:
-  python -m models.demos.openvoice.common.download --melotts LANG --bert LANG --nltk
+  python -m models.demos.openvoice.demo.download --melotts LANG --bert LANG --nltk
 ################################################################################
 """
 
@@ -194,7 +194,7 @@ def _base_se_loader(directory: Path | None, random_seed: int | None, checkpoint_
         if path is not None and path.is_file():
             return _load_se(str(path))
         if random_seed is not None:
-            from models.demos.openvoice.common.random_weights import random_speaker_embedding
+            from models.demos.openvoice.demo.random_weights import random_speaker_embedding
 
             logger.warning(f"base speaker SE {name}.pth not found: random SE (random-weights mode)")
             return random_speaker_embedding(random_seed, speaker)
@@ -218,7 +218,7 @@ def build_speaker(args: argparse.Namespace) -> "TextToSpeech":
     ses_dir = _first_dir(args.base_speakers, args.checkpoint_dir / "base_speakers" / "ses", _shared("openvoice_v2", "base_speakers", "ses"))
     seed = args.random_weights
     if seed is not None:
-        from models.demos.openvoice.common import random_weights as rw
+        from models.demos.openvoice.demo import random_weights as rw
 
         print(RANDOM_WEIGHTS_BANNER.format(seed=seed), file=sys.stderr)
         tokenizer_dir = _first_dir(args.tokenizer_dir, bert_dir, _shared("text", "tokenizers"))
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.error(str(error))
         return 2
     except RuntimeError as error:
-        from models.common.mock_device import MockOnRealHardwareError, NoDeviceError
+        from mock_wormhole import MockOnRealHardwareError, NoDeviceError
 
         if isinstance(error, (NoDeviceError, MockOnRealHardwareError)):
             logger.error(f"device: {error}")

@@ -9,7 +9,7 @@
 Weights: the official checkpoints when present (`$OPENVOICE_CHECKPOINT_DIR`, default `checkpoints_v2/`:
 converter, melotts/<LANG>); then voice cloning also applies the bounty checks of eval/ (WER, speaker
 similarity). Without them every test runs the same path on seeded random weights of the release shapes
-(common/random_weights.py), says so in the log, and puts `random-weights` in the output names: that audio
+(demo/random_weights.py), says so in the log, and puts `random-weights` in the output names: that audio
 is NOISE, so only lengths, rates, finiteness, determinism and device-vs-reference agreement are checked.
 
 The device is the card, or the mock Wormhole here (numbers from ttnn's golden functions). Every device
@@ -32,9 +32,9 @@ import pytest
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.audio import load_audio, write_wav
-from models.demos.openvoice.common.config import load_config
-from models.demos.openvoice.common.random_weights import converter_config, random_converter
+from models.demos.openvoice.utils.audio import load_audio, write_wav
+from models.demos.openvoice.utils.config import load_config
+from models.demos.openvoice.demo.random_weights import converter_config, random_converter
 from models.demos.openvoice.demo.pipeline import MELO_SAMPLING_RATE, ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
 from models.demos.openvoice.demo.plots import Panel, save_comparison
 from models.demos.openvoice.eval.clips import CLIPS as CLIP_INFO

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
-from models.demos.openvoice.common.config import OpenVoiceConfig
+from models.demos.openvoice.utils.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
+from models.demos.openvoice.utils.config import OpenVoiceConfig
 from models.demos.openvoice.reference.melo_tts import MeloTTS, PriorDraw
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.spectrogram import spectrogram, spectrogram_lengths
@@ -33,123 +33,6 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 # It bounds the reference encoder's input (conv2d image of T x 513, GRU steps T / 64).
 SE_SEGMENT_SECONDS = 30.0
 MIN_REFERENCE_SECONDS = 0.5  # shorter clips hold too few frames for a stable embedding
-
-MELO_SAMPLING_RATE = 44100  # every MeloTTS release (config data.sampling_rate; the model itself carries no rate)
-MeloLoader = Callable[[str], MeloTTS]  # model language -> MeloTTS (loaded or built once by the caller)
-
-
-@dataclass(frozen=True)
-class SynthesisRequest:
-    """One padded MeloTTS batch (the sentences of one request) and its style controls, as `MeloTTS.infer` takes them.
-
-    x, tone, language [B, T_x]; x_lengths, sid [B]; bert [B, 1024, T_x]; ja_bert [B, 768, T_x]; eps_sdp
-    [B, 2, T_x] the duration predictor's standard-normal draw. The prior's draw eps_p [B, C, T_y] is only
-    shaped after the durations: a `PriorDraw` of the y_lengths, called by `infer` on either backend, so
-    both draw the same values. mask_decoder (default on): the decoder masked per item, so each sentence
-    equals the sentence synthesized alone (upstream's per-sentence loop) instead of hearing the
-    padding of the batch in its last frames.
-    """
-
-    language: str  # model language (selects the MeloTTS model)
-    x: torch.Tensor
-    x_lengths: torch.Tensor
-    sid: torch.Tensor
-    tone: torch.Tensor
-    languages: torch.Tensor
-    bert: torch.Tensor
-    ja_bert: torch.Tensor
-    eps_sdp: torch.Tensor
-    eps_p: PriorDraw
-    noise_scale: float = 0.6
-    length_scale: float = 1.0
-    noise_scale_w: float = 0.8
-    sdp_ratio: float = 0.2
-    mask_decoder: bool = True
-
-
-@dataclass
-class SynthesisResult:
-    """Base-speaker audio per item (float32, `sampling_rate`), cut to each item's y_length * hop samples."""
-
-    audio: list[np.ndarray]
-    frames: list[int]  # y_lengths
-    sampling_rate: int
-
-
-class Backend(Protocol):
-    """What the pipeline needs from a model implementation (reference or TTNN)."""
-
-    name: str
-
-    def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
-        """Mean speaker embedding [1, gin, 1] of mono waveforms at the model's rate."""
-
-    def voice_conversion(
-        self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
-    ) -> np.ndarray:
-        """Re-voice a mono waveform from `g_src` to `g_tgt` (noise: posterior draw [1, inter, T]); mono audio."""
-
-    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
-        """MeloTTS `infer` of one padded batch (base-speaker audio per item)."""
-
-
-def melo_audio(audio: torch.Tensor, y_lengths: Sequence[int], hop: int, sampling_rate: int) -> SynthesisResult:
-    """[B, 1, T] padded batch audio -> each item's valid y_length * hop samples (what upstream gets alone)."""
-    items = [audio[i, 0, : int(n) * hop].float().numpy().copy() for i, n in enumerate(y_lengths)]
-    return SynthesisResult(items, [int(n) for n in y_lengths], sampling_rate)
-
-
-class ReferenceBackend:
-    """Float32 PyTorch reference on the CPU (the default while no Tenstorrent device is present)."""
-
-    name = "reference"
-
-    def __init__(
-        self,
-        config: OpenVoiceConfig,
-        ref_enc: ReferenceEncoder,
-        converter: ToneColorConverter | None = None,
-        melo: MeloLoader | None = None,
-    ):
-        self.config = config
-        self.ref_enc = ref_enc.eval()
-        self.converter = converter.eval() if converter is not None else None
-        self.melo = melo
-
-    def _spectrogram(self, waveform: np.ndarray) -> torch.Tensor:
-        d = self.config.data
-        return spectrogram(torch.from_numpy(waveform).unsqueeze(0), d.filter_length, d.hop_length, d.win_length)
-
-    @torch.no_grad()
-    def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
-        embeddings = [self.ref_enc(self._spectrogram(w).transpose(1, 2)).unsqueeze(-1) for w in waveforms]
-        return torch.stack(embeddings).mean(0)
-
-    @torch.no_grad()
-    def voice_conversion(
-        self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
-    ) -> np.ndarray:
-        if self.converter is None:
-            raise RuntimeError("voice conversion needs the converter checkpoint (enc_q, flow, dec)")
-        spec = self._spectrogram(waveform)
-        lengths = torch.tensor([spec.shape[-1]])
-        out = self.converter.voice_conversion(spec, lengths, g_src, g_tgt, tau=tau, noise=noise)
-        return out.audio[0, 0].numpy()
-
-    @torch.no_grad()
-    def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
-        if self.melo is None:
-            raise RuntimeError("text-to-speech needs a MeloTTS model (checkpoint or --random-weights)")
-        model = self.melo(request.language)
-        r = request
-        out = model.infer(
-            r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, noise_scale=r.noise_scale,
-            length_scale=r.length_scale, noise_scale_w=r.noise_scale_w, sdp_ratio=r.sdp_ratio, eps_sdp=r.eps_sdp,
-            eps_p=r.eps_p, mask_decoder=r.mask_decoder,
-        )  # fmt: skip
-        hop = math.prod(up.stride[0] for up in model.dec.ups)
-        return melo_audio(out.audio, out.y_lengths.tolist(), hop, MELO_SAMPLING_RATE)
-
 
 class SpeakerEmbeddingCache:
     """Embeddings keyed by (model, backend, audio content): repeated clones of one reference are free.

@@ -6,7 +6,7 @@
     -> per sentence the frontend (g2p, ids, BERT features; host, text/)
     -> MeloTTS: ALL sentences of the request as ONE padded batch (upstream loops over them), on the backend
     -> base-speaker audio at 44.1 kHz, each item cut to its own y_length * 512 samples
-    -> resampled to 22.05 kHz by common/audio.py (soxr_hq, as upstream's librosa.load)
+    -> resampled to 22.05 kHz by utils/audio.py (soxr_hq, as upstream's librosa.load)
     -> converter per sentence: source SE = the base speaker's SE, target SE = the clone's
     -> sentences joined with upstream's inter-sentence silence (`audio_numpy_concat`: int(sr * 0.05 / speed)
        zeros after EVERY sentence; 1102 samples at 22.05 kHz and speed 1)
@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.audio import prepare_waveform
+from models.demos.openvoice.utils.audio import prepare_waveform
 from models.demos.openvoice.demo.pipeline import MELO_SAMPLING_RATE, SynthesisRequest, VoiceCloner
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS

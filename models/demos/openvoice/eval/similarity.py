@@ -6,7 +6,7 @@ Pieces, and why each:
   the trained weights the package ships (`resemblyzer/pretrained.pt`, 17 MB): nothing is
   downloaded. Its embeddings are non-negative and unit-norm, so cosine is a dot product in
   [0, 1].
-* Input: any rate, mono. Resampled to 16 kHz by the project's `common/audio.prepare_waveform`
+* Input: any rate, mono. Resampled to 16 kHz by the project's `utils/audio.prepare_waveform`
   (soxr_hq: what resemblyzer's own `librosa.resample` does), then resemblyzer's preprocessing:
   volume raised to -30 dBFS (never lowered) and silences longer than about 0.2 s cut by
   webrtcvad, so pauses do not dilute the voice.
@@ -29,8 +29,8 @@ from functools import lru_cache
 import numpy as np
 from loguru import logger
 
-from models.demos.openvoice.common import pkg_resources_stand_in
-from models.demos.openvoice.common.audio import AudioError, prepare_waveform
+from models.demos.openvoice.text import pkg_resources_stand_in
+from models.demos.openvoice.utils.audio import AudioError, prepare_waveform
 
 RESEMBLYZER_RATE = 16000  # resemblyzer.hparams.sampling_rate
 MIN_RELIABLE_SECONDS = 1.0  # voiced speech below this gives a noisy embedding (see module docstring)

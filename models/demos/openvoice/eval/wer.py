@@ -8,7 +8,7 @@ Pieces, and why each:
   hub, so transcription never downloads anything. Computed in int8 on the CPU: about 1 s per
   clip of a few seconds.
 * Input: any rate, mono. Whisper runs at 16 kHz; the waveform is resampled by the project's
-  `common/audio.prepare_waveform` (soxr_hq, exactly as upstream's `librosa.load`).
+  `utils/audio.prepare_waveform` (soxr_hq, exactly as upstream's `librosa.load`).
 * Decoding: English, beam 5, temperature 0 and no conditioning on previous text, so a clip
   always gives the same transcript; no VAD filter (the demo clips are short). Timestamp tokens
   on, as in Whisper's and faster-whisper's default: measured without them, tiny.en writes
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from loguru import logger
 
-from models.demos.openvoice.common.audio import prepare_waveform
+from models.demos.openvoice.utils.audio import prepare_waveform
 
 WHISPER_RATE = 16000  # Whisper's input rate
 BOUNTY_MAX_WER = 0.03  # tt-metal OpenVoice bounty: WER < 3 %

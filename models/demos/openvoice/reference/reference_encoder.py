@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.demos.openvoice.common.checkpoint import CheckpointError, load_strict, read_state_dict
+from models.demos.openvoice.utils.checkpoint import CheckpointError, load_strict, read_state_dict
 
 REF_ENC_FILTERS = (32, 32, 64, 64, 128, 128)
 GRU_HIDDEN = 128

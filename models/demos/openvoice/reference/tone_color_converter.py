@@ -20,8 +20,8 @@ import torch
 from loguru import logger
 from torch import nn
 
-from models.demos.openvoice.common.checkpoint import load_strict, read_state_dict
-from models.demos.openvoice.common.config import ConfigError, OpenVoiceConfig, load_config
+from models.demos.openvoice.utils.checkpoint import load_strict, read_state_dict
+from models.demos.openvoice.utils.config import ConfigError, OpenVoiceConfig, load_config
 from models.demos.openvoice.reference.generator import Generator
 from models.demos.openvoice.reference.posterior_encoder import PosteriorEncoder
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder

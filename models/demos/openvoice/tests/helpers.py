@@ -2,7 +2,7 @@
 with their measured values), per-item checks, and the real data of $OPENVOICE_SHARED_DATA (see its
 README): the trained reference-encoder weights, the spec_se_real golden case, the clips.
 
-The data folder comes from `tests.shared_data.require_shared_data()` (the conftest
+The data folder comes from `models.demos.openvoice.tests.shared_data.require_shared_data()` (the conftest
 `shared_data` fixture is the same folder for tests that take fixtures).
 
 The end of the file holds what the PCC suites (test_per_op_pcc.py, test_per_module_pcc.py,
@@ -25,28 +25,33 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.common.mock_device.graph_report import device_to_host_transfers, dram_slices  # noqa: F401 (re-exported)
-from models.demos.openvoice.common.accuracy import DEVICE_AUDIO_PCC, DEVICE_PCC, MOCK_PCC
-from models.demos.openvoice.common.audio import load_audio
-from models.demos.openvoice.common.config import load_config, parse_config
+from models.demos.openvoice.utils.graph_report import device_to_host_transfers, dram_slices  # noqa: F401 (re-exported)
+from models.demos.openvoice.utils.accuracy import DEVICE_AUDIO_PCC, DEVICE_PCC, MOCK_PCC
+from models.demos.openvoice.utils.audio import load_audio
+from models.demos.openvoice.utils.config import load_config, parse_config
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.length_regulator import regulate_lengths
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter, VoiceConversionOutput
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from models.demos.openvoice.tt.tone_color_converter import (
-    TtConverterInputs,
-    TtToneColorConverter,
-    from_time_major,
-    to_time_major,
-)
+from models.demos.openvoice.tt.commons import from_time_major, to_time_major, upload
+from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from models.demos.openvoice.tt.wavenet import SpeakerRows
-from tests.shared_data import require_shared_data
-from tests.ttnn.utils_for_testing import assert_with_pcc, pcc_for
+from models.demos.openvoice.tests.shared_data import require_shared_data
+from models.common.utility_functions import comp_pcc
+from models.demos.openvoice.utils.device import L1_SMALL_SIZE, device_available, is_mock_device
+from tests.ttnn.utils_for_testing import assert_with_pcc
 
-# ---- accuracy bars (the generic ones live in common/accuracy.py; the per-module ones only here) ----
+# ---- device kinds (tt-metal has no mock: inside tt-metal these never skip on a card) ----
+# A test of kernel numerics or timing: a card only.
+requires_device = pytest.mark.skipif(
+    is_mock_device() or not device_available(), reason="needs a Tenstorrent device for kernel numerics/timing"
+)
+# A test whose subprocess opens the device itself (CLI, scripts): a card or the mock.
+needs_device = pytest.mark.skipif(not device_available(), reason="no Tenstorrent device")
+
+# ---- accuracy bars (the generic ones live in utils/accuracy.py; the per-module ones only here) ----
 
 
 @dataclass(frozen=True)
@@ -130,27 +135,31 @@ DEVICE_AUDIO_BAR = Bar(pcc=DEVICE_AUDIO_PCC, max_rel=0.3)
 _AUDIO_MODULES = ("audio", "generator", "batch_vs_alone", "melo_audio", "melo_decoder_handoff")
 
 
-def _bar(device_or_mock: Any, mock: float, real: float) -> float:
-    if isinstance(device_or_mock, bool):  # the `device_is_mock` fixture (a subprocess owns the device)
-        return mock if device_or_mock else real
-    return pcc_for(device_or_mock, mock=mock, real=real)
+def pcc_for(device: Any, mock: float, real: float) -> float:
+    """The threshold on this process's device: `mock` on the mock Wormhole (emulated numerics), `real` on a card.
+    (The device argument documents what the bar is for; the device kind is per process.)"""
+    return mock if is_mock_device() else real
+
+
+def _bar(device: Any, mock: float, real: float) -> float:
+    return pcc_for(device, mock=mock, real=real)
 
 
 def bar(device_or_mock: Any, module: str) -> Bar:
-    """The bar of `module` (a `MOCK_BARS` key) on this device; takes the device or `device_is_mock`."""
+    """The bar of `module` (a `MOCK_BARS` key) on this device; takes the device (or None in a test whose subprocess owns it)."""
     mock = MOCK_BARS[module]
     real = DEVICE_AUDIO_BAR if module in _AUDIO_MODULES else DEVICE_MODULE_BAR
     return Bar(pcc=_bar(device_or_mock, mock.pcc, real.pcc), max_rel=_bar(device_or_mock, mock.max_rel, real.max_rel))
 
 
 def module_pcc(device_or_mock: Any) -> float:
-    """Generic bar for one module's output or a speaker embedding; takes the device or `device_is_mock`.
+    """Generic bar for one module's output or a speaker embedding; takes the device (or None in a test whose subprocess owns it).
     Prefer the per-module `bar(device, module)`."""
     return _bar(device_or_mock, MOCK_PCC, DEVICE_PCC)
 
 
 def audio_pcc(device_or_mock: Any) -> float:
-    """Generic bar for converted audio (the whole converter chain); takes the device or `device_is_mock`."""
+    """Generic bar for converted audio (the whole converter chain); takes the device (or None in a test whose subprocess owns it)."""
     return _bar(device_or_mock, MOCK_PCC, DEVICE_AUDIO_PCC)
 
 
@@ -292,8 +301,6 @@ def assert_edge_frames_close(name: str, expected: Any, actual: Any, *, frames: i
 
 def pcc_value(expected: Any, actual: Any) -> float:
     """PCC as tt-metal's comp_pcc computes it (NaN/zero conventions included)."""
-    from tests.ttnn.utils_for_testing import comp_pcc
-
     return comp_pcc(expected, actual, 0.0)[1]
 
 
@@ -307,8 +314,6 @@ def assert_spectrogram_close(device: Any, name: str, expected: Any, actual: Any)
     |error| relative to the peak at bar(device, "spectrogram"), and the SPECTROGRAM_EDGE_FRAMES first
     and last frames, each relative to its own peak, at bar(device, "spectrogram_edge")."""
     import torch
-
-    from tests.ttnn.utils_for_testing import assert_with_pcc
 
     whole, edge = bar(device, "spectrogram"), bar(device, "spectrogram_edge")
     expected, actual = torch.as_tensor(expected).float(), torch.as_tensor(actual).float()
@@ -328,12 +333,12 @@ DEVICE = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SI
 def upload_time_major(device, x: torch.Tensor, dtype: ttnn.DataType = ttnn.bfloat16) -> ttnn.Tensor:
     """[B, C, T] -> the port's time-major [1, 1, B*T, C] tile tensor on the device (bf16 by default:
     the converter's activations)."""
-    return ttnn.from_torch(to_time_major(x.float()), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
+    return upload(device, to_time_major(x), dtype)
 
 
 def upload_tile(device, x: torch.Tensor, dtype: ttnn.DataType = ttnn.float32) -> ttnn.Tensor:
     """`x` as it is (no re-layout) as a tile tensor on the device, float32 by default."""
-    return ttnn.from_torch(x.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
+    return upload(device, x, dtype)
 
 
 def download(t: ttnn.Tensor, batch: int) -> torch.Tensor:
@@ -408,7 +413,7 @@ CONVERTER_MODULE_OF = {
 def check_module(device, module: str, expected: torch.Tensor, actual: torch.Tensor, lengths=None, padded: str = "zero") -> float:
     """Whole-tensor PCC and the per-item checks of `assert_items_close` at `module`'s bar; returns the PCC."""
     limits = bar(device, module)
-    pcc = assert_with_pcc(expected, actual, limits.pcc)
+    _, pcc = assert_with_pcc(expected, actual, limits.pcc)
     assert_items_close(module, expected, actual, lengths, pcc=limits.pcc, max_rel=limits.max_rel, padded=padded)
     return pcc
 
@@ -427,7 +432,7 @@ def check_stage(device, stage: str, expected: torch.Tensor, actual: torch.Tensor
     """[1, 1, rows, C] outputs: whole-tensor PCC and max |error| relative to the peak (first / last
     rows too) at `stage`'s bar; returns the PCC."""
     limits = bar(device, stage)
-    pcc = assert_with_pcc(expected, actual, limits.pcc)
+    _, pcc = assert_with_pcc(expected, actual, limits.pcc)
     assert_items_close(name or stage, expected[0].transpose(1, 2), actual[0].transpose(1, 2), pcc=limits.pcc, max_rel=limits.max_rel)
     return pcc
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from models.demos.openvoice.common.audio import AudioError, check_not_silent, load_audio, prepare_waveform
+from models.demos.openvoice.utils.audio import AudioError, check_not_silent, load_audio, prepare_waveform
 
 RATE = 22050
 

@@ -6,7 +6,7 @@ import pytest
 
 from models.demos.openvoice.demo import benchmark_clone
 from models.demos.openvoice.tests.helpers import REF_ENC
-from tests.shared_data import require_shared_data
+from models.demos.openvoice.tests.shared_data import require_shared_data
 
 
 def test_benchmark_reports_figures_for_a_short_reference(capsys: pytest.CaptureFixture[str], device_is_mock: bool) -> None:

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrizations
 
-from models.demos.openvoice.common.checkpoint import CheckpointError, fold_weight_norm, load_strict, read_state_dict
-from models.demos.openvoice.common.config import load_config
+from models.demos.openvoice.utils.checkpoint import CheckpointError, fold_weight_norm, load_strict, read_state_dict
+from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 

@@ -10,7 +10,7 @@ import pytest
 import soundfile
 import torch
 
-from models.demos.openvoice.common.audio import load_audio
+from models.demos.openvoice.utils.audio import load_audio
 from models.demos.openvoice.demo import cli
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
@@ -53,7 +53,7 @@ def test_clone_bad_input_is_a_clear_error(shared_data, real_weights, tmp_path):
 def test_missing_checkpoint_says_how_to_download(tmp_path, caplog_loguru):
     code = cli.main(["convert", "x.wav", "--reference", "y.wav", "--checkpoint-dir", str(tmp_path / "none"), "--backend", "reference"])
     assert code == 2
-    assert "models.demos.openvoice.common.download" in caplog_loguru.text
+    assert "models.demos.openvoice.demo.download" in caplog_loguru.text
 
 
 def test_convert_with_official_layout_checkpoint(shared_data, tmp_path):

@@ -30,15 +30,15 @@ import pytest
 import torch
 import ttnn
 
-from models.common.mock_device import is_mock, shadow
-from models.demos.openvoice.common.audio import load_audio
-from models.demos.openvoice.common.config import load_config
+from mock_wormhole import is_mock, shadow
+from models.demos.openvoice.utils.audio import load_audio
+from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tests.helpers import CONFIG, SAMPLING_RATE, clip_path, reference_encoder
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
-from tests.shared_data import require_shared_data
+from models.demos.openvoice.tests.shared_data import require_shared_data
 
 GOLDEN = "golden/vc_small_b2"
 NUM_REQUESTS = 10

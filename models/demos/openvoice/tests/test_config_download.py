@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from models.demos.openvoice.common import download
-from models.demos.openvoice.common.config import ConfigError, ModelConfig, load_config
+from models.demos.openvoice.utils import download
+from models.demos.openvoice.utils.config import ConfigError, ModelConfig, load_config
 
 
 def test_release_config_parses_to_release_values(shared_data):

@@ -36,7 +36,7 @@ from loguru import logger
 from models.demos.openvoice.tests.helpers import DEVICE
 from models.demos.openvoice.tools.check_golden import BACKENDS, GoldenError, GoldenResult, check_folder, flatten_outputs, main as check_golden_main
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from tests.shared_data import MISSING_MESSAGE, REPO_ROOT, require_shared_data, script_shared_data_dir, shared_data_dir
+from models.demos.openvoice.tests.shared_data import MISSING_MESSAGE, REPO_ROOT, require_shared_data, script_shared_data_dir, shared_data_dir
 
 
 CLI_FOLDER = "vc_small_tau0"  # the fastest case
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no golden folder {', '.join(unknown)} in {golden}" if unknown else f"no golden folder in {golden}")
         return 1
 
-    from models.common.mock_device import close_device, is_mock, open_device
+    from mock_wormhole import close_device, is_mock, open_device
 
     device, _ = open_device(mode=args.device_mode, l1_small_size=L1_SMALL_SIZE)
     try:

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 import ttnn
 from loguru import logger
 
-from models.common.mock_device import is_mock
+from mock_wormhole import is_mock
 from models.demos.openvoice.reference.attentions import MultiHeadAttention
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.generator import Generator
@@ -75,7 +75,8 @@ from models.demos.openvoice.tt.length_regulator import TtLengthRegulator
 from models.demos.openvoice.tt.reference_encoder import TtReferenceEncoder
 from models.demos.openvoice.tt.stochastic_duration_predictor import TtStochasticDurationPredictor
 from models.demos.openvoice.tt.text_encoder import TtTextEncoder, upload_speaker
-from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter, from_time_major, to_time_major
+from models.demos.openvoice.tt.commons import from_time_major, to_time_major
+from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.tt.transformer_coupling import FLOW_DTYPE, TtTransformerCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 from tests.ttnn.utils_for_testing import assert_with_pcc, pcc_for

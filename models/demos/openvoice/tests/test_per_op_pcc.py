@@ -1,7 +1,7 @@
 """Per-op PCC: single TTNN building blocks against torch or the float32 reference.
 
 Run: `pytest models/demos/openvoice/tests/test_per_op_pcc.py` (the mock Wormhole unless a card is
-selected, see tests/mock_device/pytest_plugin.py: `--device-mode auto|real|mock`).
+selected, see tests/mock_wormhole/pytest_plugin.py: `--device-mode auto|real|mock`).
 
 An "op" here is one tt/ building block (a conv, the spectrogram, a spline, a relative-position
 skew, a speaker projection, a load-time weight fold), not a whole model module: whole modules
@@ -36,7 +36,7 @@ import torch.nn.functional as F
 import ttnn
 from loguru import logger
 
-from models.common.mock_device import assert_no_host_round_trip, capture
+from mock_wormhole import assert_no_host_round_trip, capture
 from models.demos.openvoice.reference.attentions import (
     MultiHeadAttention,
     _absolute_to_relative,
@@ -74,7 +74,7 @@ from models.demos.openvoice.tt.residual_coupling import full_channel_weights
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram, fourier_basis
 from models.demos.openvoice.tt.stochastic_duration_predictor import reverse_flow_plan
 from models.demos.openvoice.tt.text_encoder import upload_speaker
-from models.demos.openvoice.tt.tone_color_converter import from_time_major, to_time_major
+from models.demos.openvoice.tt.commons import from_time_major, to_time_major
 from models.demos.openvoice.tt.transforms import SplineConstants, tail_derivative_constant
 from models.demos.openvoice.tt.transforms import piecewise_rational_quadratic_transform as tt_spline
 from models.demos.openvoice.tt.wavenet import SpeakerRows
@@ -99,7 +99,7 @@ def check_conv(device, name: str, expected: torch.Tensor, actual: torch.Tensor) 
     """[B, C, T]: whole-tensor PCC and, per batch item, PCC and max |error| relative to the item's
     peak, first and last frames (zero padding, dilation, per-item halo) at bar(device, "conv")."""
     limits = bar(device, "conv")
-    pcc = assert_with_pcc(expected, actual, limits.pcc)
+    _, pcc = assert_with_pcc(expected, actual, limits.pcc)
     assert_items_close(name, expected, actual, pcc=limits.pcc, max_rel=limits.max_rel)
     return pcc
 

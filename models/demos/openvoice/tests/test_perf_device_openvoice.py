@@ -26,7 +26,7 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.common.mock_device import capture
+from mock_wormhole import capture
 from models.demos.openvoice.demo import benchmark_clone, benchmark_converter
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.tests.helpers import CONFIG, REF_ENC
@@ -45,7 +45,7 @@ from models.demos.openvoice.tools.perf_report import (
     tts_available,
 )
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from tests.shared_data import require_shared_data
+from models.demos.openvoice.tests.shared_data import require_shared_data
 
 CONVERTER_SECONDS = 5.0
 CLONE_SECONDS = 10.0

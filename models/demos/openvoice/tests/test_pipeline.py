@@ -7,11 +7,11 @@ import pytest
 import soundfile
 import torch
 
-from models.demos.openvoice.common.audio import AudioError, load_audio
-from models.demos.openvoice.common.config import load_config
+from models.demos.openvoice.utils.audio import AudioError, load_audio
+from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.demo.pipeline import SE_SEGMENT_SECONDS, ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner, split_segments
 from models.demos.openvoice.tests.helpers import CONFIG, clip_path, reference_encoder
-from tests.shared_data import require_shared_data
+from models.demos.openvoice.tests.shared_data import require_shared_data
 
 RATE = 22050
 

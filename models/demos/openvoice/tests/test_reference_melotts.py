@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.demos.openvoice.common.checkpoint import CheckpointError, load_strict, read_state_dict
-from models.demos.openvoice.common.config import load_config
+from models.demos.openvoice.utils.checkpoint import CheckpointError, load_strict, read_state_dict
+from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.reference.attentions import MultiHeadAttention
 from models.demos.openvoice.reference.length_regulator import expand, regulate_lengths
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.transformer_coupling import TransformerCouplingBlock
 from models.demos.openvoice.reference.transforms import piecewise_rational_quadratic_transform
 from models.demos.openvoice.tools.golden_tts import run_tts_infer_case
-from tests.shared_data import require_shared_data
+from models.demos.openvoice.tests.shared_data import require_shared_data
 
 GOLDEN_TOLERANCE = 1e-4
 EXPECTED_OUTPUTS = {

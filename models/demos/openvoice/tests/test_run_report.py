@@ -13,7 +13,7 @@ import pytest
 from models.demos.openvoice.tests.helpers import bar
 from models.demos.openvoice.tools.run_report import CLONE, CONVERTER, MELO, NOT_FOUND, write_report
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from models.common.mock_device import is_mock
+from mock_wormhole import is_mock
 
 STAGES = {
     CONVERTER: ["posterior_encoder", "flow", "reverse_flow", "generator", "download"],

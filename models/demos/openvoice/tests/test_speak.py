@@ -1,5 +1,5 @@
 """`openvoice speak` / demo/speak.py: text -> MeloTTS base speaker -> converter -> cloned voice, end to end on
-seeded random weights of the release shapes (`--random-weights`, common/random_weights.py; no checkpoint exists
+seeded random weights of the release shapes (`--random-weights`, demo/random_weights.py; no checkpoint exists
 here). The audio is noise; what is checked is the path: sentence split, frontend, ONE MeloTTS batch per
 request, 44.1 -> 22.05 kHz, conversion with the base speaker's SE, upstream's inter-sentence silence.
 
@@ -28,14 +28,14 @@ import torch
 
 pytest.importorskip("melo", reason="MeloTTS text code not installed (melotts-krqnf, see requirements-text.in)")
 
-from models.demos.openvoice.common.random_weights import converter_config, random_converter  # noqa: E402
+from models.demos.openvoice.demo.random_weights import converter_config, random_converter  # noqa: E402
 from models.demos.openvoice.demo import cli  # noqa: E402
 from models.demos.openvoice.demo.demo import device_tts  # noqa: E402
 from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
 from models.demos.openvoice.demo.speak import SentencePriorDraw, SpeakOptions, TextToSpeech, silence_samples  # noqa: E402
 from models.demos.openvoice.tests.helpers import DEVICE, DEVICE_AUDIO_BAR, assert_items_close, bar, pcc_value  # noqa: E402
 from models.demos.openvoice.text.frontend import FrontendError  # noqa: E402
-from tests.shared_data import REPO_ROOT, require_shared_data  # noqa: E402
+from models.demos.openvoice.tests.shared_data import REPO_ROOT, require_shared_data  # noqa: E402
 
 SEED = "0"
 HOP_22K = 256
@@ -212,7 +212,7 @@ def test_cli_errors(tmp_path: Path, caplog_loguru) -> None:
     """Missing checkpoints name the download command; bad text and style values exit 2."""
     base = ["speak", "Hello.", "--target-se", "x.pt", "--checkpoint-dir", str(tmp_path / "none"), "--backend", "reference"]
     assert cli.main(base + ["--language", "EN"]) == 2
-    assert "--melotts EN" in caplog_loguru.text and "models.demos.openvoice.common.download" in caplog_loguru.text
+    assert "--melotts EN" in caplog_loguru.text and "models.demos.openvoice.demo.download" in caplog_loguru.text
     assert cli.main(base + ["--language", "XX"]) == 2
     assert "unknown language 'XX'" in caplog_loguru.text
     assert cli.main(base + ["--language", "EN", "--speed", "0"]) == 2

@@ -37,7 +37,7 @@ if __name__ == "__main__":  # run as a script: make the repository importable
 import numpy as np
 import pytest
 
-from models.demos.openvoice.common.audio import load_audio
+from models.demos.openvoice.utils.audio import load_audio
 from models.demos.openvoice.eval import similarity as sim
 from models.demos.openvoice.eval import wer
 from models.demos.openvoice.eval.clips import CLIPS, Clip  # noqa: F401 (Clip re-exported for the script mode)
@@ -238,8 +238,8 @@ def test_official_conversion_meets_bounty_bars(transcriber, encoder, shared_data
     checkpoint_dir = Path(os.environ.get("OPENVOICE_CHECKPOINT_DIR", "checkpoints_v2"))
     checkpoint = checkpoint_dir / "converter" / "checkpoint.pth"
     if not checkpoint.is_file():
-        pytest.skip(f"official checkpoint not found: {checkpoint} (python -m models.demos.openvoice.common.download)")
-    from models.demos.openvoice.common.config import load_config
+        pytest.skip(f"official checkpoint not found: {checkpoint} (python -m models.demos.openvoice.demo.download)")
+    from models.demos.openvoice.utils.config import load_config
     from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
     from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 
@@ -260,7 +260,7 @@ def test_official_conversion_meets_bounty_bars(transcriber, encoder, shared_data
 
 
 def main() -> int:
-    from tests.shared_data import MISSING_MESSAGE, script_shared_data_dir
+    from models.demos.openvoice.tests.shared_data import MISSING_MESSAGE, script_shared_data_dir
 
     shared = script_shared_data_dir()
     if shared is None:

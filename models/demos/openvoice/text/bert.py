@@ -10,7 +10,7 @@ Which input gets it (upstream's assignment in get_text_for_tts_infer):
 (The release ZH model runs ZH_MIX_EN, i.e. bert-base-multilingual-uncased in `ja_bert`.)
 
 Models load from `<model_dir>/<hub id>/` (config.json + weights + tokenizer files: what
-`common/download.py --bert` writes) and never from the hub at run time. Tests pass models built from the
+`demo/download.py --bert` writes) and never from the hub at run time. Tests pass models built from the
 real configs with seeded random weights instead (`models=`).
 """
 
@@ -52,7 +52,7 @@ class BertFeatures:
                 folder = self.model_dir / repo if self.model_dir is not None else None
                 if folder is None or not (folder / "config.json").is_file():
                     raise FrontendError(f"BERT model {repo} ({text_lang}) not found in {folder}: fetch it with "
-                                        f"python -m models.demos.openvoice.common.download --bert {text_lang}")
+                                        f"python -m models.demos.openvoice.demo.download --bert {text_lang}")
                 from transformers import AutoModelForMaskedLM
 
                 logger.info(f"loading BERT {repo} from {folder}")

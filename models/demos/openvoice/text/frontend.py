@@ -57,7 +57,7 @@ from typing import Any, Iterator
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common import pkg_resources_stand_in
+from models.demos.openvoice.text import pkg_resources_stand_in
 
 # ---- languages ---------------------------------------------------------------------------------------------
 # model language -> text language, as melo.api.TTS sets self.language
@@ -118,7 +118,7 @@ def model_text_language(model_language: str) -> str:
 
 
 def checkpoint_text_dirs(checkpoint_dir: Path) -> tuple[Path, Path]:
-    """(BERT + tokenizer folder, NLTK data folder) under a checkpoint folder, as common/download.py writes them
+    """(BERT + tokenizer folder, NLTK data folder) under a checkpoint folder, as demo/download.py writes them
     (--bert, --nltk): Frontend(*checkpoint_text_dirs(d)) and BertFeatures(checkpoint_text_dirs(d)[0])."""
     return Path(checkpoint_dir) / "bert", Path(checkpoint_dir) / "nltk_data"
 
@@ -155,7 +155,7 @@ class _UnboundTokenizer:
         if name.startswith("__"):  # keep hasattr / copy / repr machinery working
             raise AttributeError(name)
         raise FrontendError(f"the {self.repo_id} tokenizer is not loaded: pass a tokenizer_dir holding "
-                            f"{self.repo_id}/ (python -m models.demos.openvoice.common.download --bert LANGUAGE)")
+                            f"{self.repo_id}/ (python -m models.demos.openvoice.demo.download --bert LANGUAGE)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.__getattr__("tokenize")
@@ -274,7 +274,7 @@ def import_upstream(name: str, nltk_dir: Path | None = None) -> types.ModuleType
                 import nltk
 
                 raise FrontendError(f"NLTK's cmudict corpus is missing (looked in {nltk.data.path[:3]}...): pass nltk_dir "
-                                    "holding corpora/cmudict.zip (python -m models.demos.openvoice.common.download "
+                                    "holding corpora/cmudict.zip (python -m models.demos.openvoice.demo.download "
                                     "--nltk)") from error
         if "g2p_en.g2p" in sys.modules:
             _install_pos_tag_fallback()
@@ -303,7 +303,7 @@ def load_tokenizer(folder: Path) -> Any:
         if folder not in _TOKENIZERS:
             if not any((folder / name).is_file() for name in ("tokenizer_config.json", "tokenizer.json", "vocab.txt")):
                 raise FrontendError(f"tokenizer files missing in {folder} (tokenizer_config.json / vocab): fetch them with "
-                                    "python -m models.demos.openvoice.common.download --bert LANGUAGE")
+                                    "python -m models.demos.openvoice.demo.download --bert LANGUAGE")
             from transformers import AutoTokenizer
 
             _TOKENIZERS[folder] = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)

@@ -16,7 +16,7 @@ output currently needs a looser one).
 
 runs the same cases through the TTNN port instead (`TTNN_RUNNERS`: `TtToneColorConverter`,
 `TtSpeakerEncoder`, `TtMeloTTS`) on a Tenstorrent device or, with `--device-mode mock`, the
-mock Wormhole (`models.common.mock_device.open_device`). TTNN computes in bf16/fp32 with its
+mock Wormhole (`mock_wormhole.open_device`). TTNN computes in bf16/fp32 with its
 own rounding, so the 1e-4 rule does not apply: each output line carries its PCC and max-abs
 error, `<folder>/<name>  pcc=<p>  max_abs=<err>  bar=<bar>  PASS|FAIL`, and passes when the
 PCC reaches the project's bar (`tests/helpers.py`: 0.999 on the mock; on a card 0.99 per
@@ -36,8 +36,8 @@ from typing import Any, Callable
 import torch
 from loguru import logger
 
-from models.demos.openvoice.common.checkpoint import CheckpointError
-from models.demos.openvoice.common.config import ConfigError, load_config
+from models.demos.openvoice.utils.checkpoint import CheckpointError
+from models.demos.openvoice.utils.config import ConfigError, load_config
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
@@ -158,7 +158,7 @@ AUDIO_OUTPUTS = frozenset({"audio"})  # the looser device bar for audio (whole c
 def _time_major_to_torch(tensor: Any, batch_size: int) -> torch.Tensor:
     import ttnn
 
-    from models.demos.openvoice.tt.tone_color_converter import from_time_major
+    from models.demos.openvoice.tt.commons import from_time_major
 
     return from_time_major(ttnn.to_torch(tensor).float(), batch_size)
 
@@ -169,7 +169,8 @@ def run_voice_conversion_case_ttnn(folder: Path, device: Any) -> list[Comparison
     import ttnn
 
     from models.demos.openvoice.tt.reference_encoder import TtReferenceEncoder
-    from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter, to_time_major
+    from models.demos.openvoice.tt.commons import to_time_major
+    from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 
     case = load_case(folder)
     inputs, expected = case["inputs"], case["outputs"]
@@ -258,8 +259,8 @@ def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: 
 
 def _compare_ttnn(folder: str, name: str, expected: torch.Tensor, actual: torch.Tensor, mock: bool) -> GoldenResult:
     """PCC against the project's bar (mock / card, module / audio); exact for integer outputs."""
-    from models.common.pcc import comp_pcc
-    from models.demos.openvoice.common.accuracy import DEVICE_AUDIO_PCC, DEVICE_PCC, MOCK_PCC
+    from models.common.utility_functions import comp_pcc
+    from models.demos.openvoice.utils.accuracy import DEVICE_AUDIO_PCC, DEVICE_PCC, MOCK_PCC
 
     leaf = name.split(".")[0]
     exact = leaf in EXACT_OUTPUTS
@@ -282,7 +283,7 @@ def check_folder(folder: str | Path, backend: str = "reference", device: Any = N
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "ttnn" and device is None:
-        raise ValueError("the ttnn backend needs an open device (models.common.mock_device.open_device)")
+        raise ValueError("the ttnn backend needs an open device (mock_wormhole.open_device)")
     if not folder.is_dir():
         raise GoldenError(f"{folder}: no such golden folder")
     case = load_case(folder)
@@ -291,7 +292,7 @@ def check_folder(folder: str | Path, backend: str = "reference", device: Any = N
     kind = str(case["kind"])
     logger.info(f"{folder.name}: kind '{kind}', backend {backend}")
     if backend == "ttnn":
-        from models.common.mock_device import is_mock
+        from mock_wormhole import is_mock
 
         mock = is_mock(device)
         comparisons = resolve_runner(kind, TTNN_RUNNERS)(folder, device)
@@ -319,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     device = None
     if args.backend == "ttnn":
-        from models.common.mock_device import open_device
+        from mock_wormhole import open_device
 
         from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         return _check_all(args.folders, args.backend, device)
     finally:
         if device is not None:
-            from models.common.mock_device import close_device
+            from mock_wormhole import close_device
 
             close_device(device)
 

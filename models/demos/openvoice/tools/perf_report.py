@@ -338,7 +338,7 @@ def converter_workload(device: Any, seconds: float, config: Path | None = None) 
     """Warm `TtToneColorConverter.forward` at `seconds` of audio (release shapes, seeded weights)."""
     import torch
 
-    from models.demos.openvoice.common.config import DataConfig
+    from models.demos.openvoice.utils.config import DataConfig
     from models.demos.openvoice.demo.benchmark_converter import release_model
     from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 
@@ -448,7 +448,7 @@ def device_ops(graph: list[dict]) -> list[str]:
 
 def capture_run(workload: Workload) -> tuple[ModelRun, Any]:
     """One warm iteration of `workload` under graph capture -> (ModelRun without device times, GraphReport)."""
-    from models.common.mock_device import capture
+    from mock_wormhole import capture
 
     report = capture(workload.run)
     rows = [OpRow(code, "tt_dnn_device", None, None, None) for code in device_ops(report.graph)]
@@ -480,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mock:
         if args.csv is not None:
             parser.error("--mock takes no CSV")
-        from models.common.mock_device import close_device, open_device
+        from mock_wormhole import close_device, open_device
         from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 
         start = time.perf_counter()

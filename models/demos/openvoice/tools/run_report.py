@@ -5,7 +5,7 @@
 Writes `<out>/report.md` and `<out>/report.png`. Per model, case and stage:
 
 * op count and host transfers (uploads / downloads) of a WARM run of the stage, from graph capture
-  (`models.common.mock_device.capture`): the weights are prepared and the programs cached by a first run;
+  (`mock_wormhole.capture`): the weights are prepared and the programs cached by a first run;
 * PCC of the stage's output against the float32 PyTorch reference on the same inputs (each device stage
   is fed the previous device stage's output, so the error accumulates as in a real run);
 * RTF of the warm device run (card only; "-" on the mock, whose timing is host emulation);
@@ -36,10 +36,10 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.common.mock_device import capture, close_device, open_device
-from models.common.pcc import comp_pcc
-from models.demos.openvoice.common.audio import load_audio
-from models.demos.openvoice.common.config import load_config
+from mock_wormhole import capture, close_device, open_device
+from models.common.utility_functions import comp_pcc
+from models.demos.openvoice.utils.audio import load_audio
+from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.demo import benchmark_converter, benchmark_tts
 from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.melo_tts import MeloTTS
@@ -49,7 +49,8 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
-from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter, from_time_major
+from models.demos.openvoice.tt.commons import from_time_major
+from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 
 CONVERTER, CLONE, MELO = "converter", "clone", "MeloTTS"
 MODELS = (CONVERTER, CLONE, MELO)

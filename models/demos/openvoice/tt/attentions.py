@@ -63,8 +63,8 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.attentions import FFN, MASK_VALUE, Encoder, MultiHeadAttention
-from models.demos.openvoice.tt.commons import TtChannelLayerNorm
-from models.demos.openvoice.tt.conv import TtConv1d, device_matrix
+from models.demos.openvoice.tt.commons import TtChannelLayerNorm, upload
+from models.demos.openvoice.tt.conv import TtConv1d
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 
@@ -132,8 +132,8 @@ class TtMultiHeadAttention:
         conv = dict(compute=compute, dtype=dtype, weights_dtype=dtype)
         self.qkv = TtConv1d(device, weight, bias, **conv)
         self.conv_o = TtConv1d(device, ref.conv_o.weight.detach(), ref.conv_o.bias.detach(), **conv)
-        self.rel_k_t = device_matrix(device, ref.emb_rel_k.detach()[0].t(), dtype)  # [d, 2w+1]
-        self.rel_v = device_matrix(device, ref.emb_rel_v.detach()[0], dtype)  # [2w+1, d]
+        self.rel_k_t = upload(device, ref.emb_rel_k.detach()[0].t(), dtype)  # [d, 2w+1]
+        self.rel_v = upload(device, ref.emb_rel_v.detach()[0], dtype)  # [2w+1, d]
 
     def _matmul(self, a: ttnn.Tensor, b: ttnn.Tensor, **kwargs) -> ttnn.Tensor:
         return ttnn.matmul(a, b, compute_kernel_config=self.compute, dtype=self.dtype, **kwargs)

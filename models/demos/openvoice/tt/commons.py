@@ -1,16 +1,36 @@
-"""Small TTNN pieces shared by the MeloTTS modules (reference `commons.py`).
+"""TTNN pieces every `tt/` module shares (the reference's `commons.py` twin): the time-major
+layout, the one host -> device upload, a dtype cast and the channel LayerNorm.
 
-Layout as everywhere in `tt/`: time-major ``[1, 1, B*T, C]``, so the reference's channel
-LayerNorm over C of a ``[B, C, T]`` tensor is ``ttnn.layer_norm`` over the last dim, with
-no transpose on device.
+Layout everywhere in `tt/`: time-major ``[1, 1, B*T, C]``. Batch items are stacked along the
+rows, so a 1-D conv over time is a conv over rows with per-item masks, a 1x1 conv is one matmul
+over all B*T rows, and the reference's channel LayerNorm over C of a ``[B, C, T]`` tensor is
+``ttnn.layer_norm`` over the last dim, with no transpose on device.
 """
 
 from __future__ import annotations
 
+import torch
 import ttnn
 
 from models.demos.openvoice.reference.commons import ChannelLayerNorm
-from models.demos.openvoice.tt.conv import device_matrix
+
+
+def to_time_major(x: torch.Tensor) -> torch.Tensor:
+    """Host [B, C, T] -> [1, 1, B*T, C] (before `upload`)."""
+    b, c, t = x.shape
+    return x.permute(0, 2, 1).reshape(1, 1, b * t, c)
+
+
+def from_time_major(x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Host [1, 1, B*T, C] -> [B, C, T] (after `ttnn.to_torch`)."""
+    return x.reshape(batch_size, -1, x.shape[-1]).permute(0, 2, 1)
+
+
+def upload(
+    device: ttnn.Device, x: torch.Tensor, dtype: ttnn.DataType = ttnn.bfloat16, layout: ttnn.Layout = ttnn.TILE_LAYOUT
+) -> ttnn.Tensor:
+    """A host tensor on `device` (DRAM, interleaved): weights once at load, inputs before a forward."""
+    return ttnn.from_torch(x.float() if x.is_floating_point() else x, dtype=dtype, layout=layout, device=device)
 
 
 def cast(x: ttnn.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
@@ -31,8 +51,8 @@ class TtChannelLayerNorm:
     ) -> None:
         self.eps = ref.eps
         self.compute = compute
-        self.gamma = device_matrix(device, ref.gamma.detach().reshape(1, -1), dtype)
-        self.beta = device_matrix(device, ref.beta.detach().reshape(1, -1), dtype)
+        self.gamma = upload(device, ref.gamma.detach().reshape(1, -1), dtype)
+        self.beta = upload(device, ref.beta.detach().reshape(1, -1), dtype)
 
     def __call__(self, x: ttnn.Tensor) -> ttnn.Tensor:
         """x [1, 1, rows, C] -> normalised over C, same shape."""

@@ -69,6 +69,8 @@ from typing import Sequence
 import torch
 import ttnn
 
+from models.demos.openvoice.tt.commons import upload
+
 ACTIVATION_DTYPE = ttnn.bfloat16
 
 
@@ -89,11 +91,6 @@ def precise_compute_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfi
     Wormhole gets HiFi3 + fp32, other archs HiFi4 + fp32."""
     fidelity = ttnn.MathFidelity.HiFi3 if device.arch() == ttnn.device.Arch.WORMHOLE_B0 else ttnn.MathFidelity.HiFi4
     return compute_config(device, fidelity, fp32_acc=True)
-
-
-def device_matrix(device: ttnn.Device, matrix: torch.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
-    """A host weight matrix/vector uploaded once at load: TILE, `dtype`, DRAM (interleaved)."""
-    return ttnn.from_torch(matrix.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)
 
 
 # Every new input length is a new conv input shape; keep the prepared weights of the most
@@ -187,8 +184,8 @@ class TtConv1d:
         self.compute = compute if compute is not None else precise_compute_config(device)
         self.pointwise = self.kernel_size == 1 and self.padding == (0, 0) and stride == 1 and groups == 1
         if self.pointwise:
-            self.weight = device_matrix(device, weight[:, :, 0].t(), weights_dtype)
-            self.bias = None if bias is None else device_matrix(device, bias.reshape(1, -1), weights_dtype)
+            self.weight = upload(device, weight[:, :, 0].t(), weights_dtype)
+            self.bias = None if bias is None else upload(device, bias.reshape(1, -1), weights_dtype)
             return
         host_bias = None if bias is None else ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=weights_dtype)
         self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=weights_dtype), host_bias)

@@ -43,7 +43,7 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.tt.commons import cast
+from models.demos.openvoice.tt.commons import cast, upload
 
 # Rows of the frame-index table uploaded at load (B*T_y and B*T_x must fit; 8192 frames is
 # about 95 s of 44.1 kHz speech at hop 512 for B = 1, 24 s each for B = 4). A longer batch
@@ -80,7 +80,7 @@ class TtLengthRegulator:
 
     def _upload_frame_index(self, rows: int) -> None:
         table = torch.arange(rows, dtype=torch.float32).reshape(1, 1, rows, 1)
-        self.frame_index = ttnn.from_torch(table, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=self.device)
+        self.frame_index = upload(self.device, table, ttnn.float32)
         self.frame_index_rows = rows
 
     def _indices(self, count: int) -> ttnn.Tensor:

@@ -42,14 +42,14 @@ from loguru import logger
 
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
-from models.demos.openvoice.tt.commons import cast
+from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
 from models.demos.openvoice.tt.stochastic_duration_predictor import TtStochasticDurationPredictor
 from models.demos.openvoice.tt.text_encoder import TtTextEncoder, TtTextEncoderInputs, bf16_parts
-from models.demos.openvoice.tt.tone_color_converter import DECODER_COMPUTE, from_time_major, to_time_major
+from models.demos.openvoice.tt.tone_color_converter import DECODER_COMPUTE
 from models.demos.openvoice.tt.transformer_coupling import TtTransformerCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -102,10 +102,7 @@ class TtMeloTTS:
         # conditions the duration predictors, whose ceil() must match the reference: the float32
         # table is stored as three exact bf16 parts (the text encoder's `bf16_parts`) whose three
         # lookups add back to the float32 entry exactly.
-        self.emb_g = [
-            ttnn.from_torch(part, dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
-            for part in bf16_parts(reference.emb_g.weight.detach())
-        ]
+        self.emb_g = [upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for part in bf16_parts(reference.emb_g.weight.detach())]
         self.enc_p = TtTextEncoder(device, reference.enc_p)
         self.sdp = TtStochasticDurationPredictor(device, reference.sdp, compute=precise)
         self.dp = TtDurationPredictor(device, reference.dp, compute=precise)
@@ -117,10 +114,6 @@ class TtMeloTTS:
         self.dec = TtGenerator(device, reference.dec, zero_cond=False, compute=DECODER_COMPUTE(device))
         self.length_regulator = TtLengthRegulator(device)
         logger.info(f"TT MeloTTS built (inter {self.inter_channels}, hop {self.hop})")
-
-    # ---- upload ------------------------------------------------------------------------------
-    def _upload(self, x: torch.Tensor, dtype: ttnn.DataType = ttnn.bfloat16) -> ttnn.Tensor:
-        return ttnn.from_torch(x.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=self.device)
 
     def prepare_inputs(
         self,
@@ -143,10 +136,8 @@ class TtMeloTTS:
             raise ValueError(f"eps_sdp must be {(b, 2, t)}, got {tuple(eps_sdp.shape)}")
         return TtMeloInputs(
             text=self.enc_p.prepare_inputs(x, x_lengths, tone, language, bert, ja_bert),
-            sid=ttnn.from_torch(
-                sid.reshape(1, b).to(torch.int32), dtype=ttnn.uint32, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.device
-            ),
-            scaled_noise_w=self._upload(to_time_major(eps_sdp * noise_scale_w), ttnn.float32),
+            sid=upload(self.device, sid.reshape(1, b).to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT),
+            scaled_noise_w=upload(self.device, to_time_major(eps_sdp * noise_scale_w), ttnn.float32),
             x_lengths=x_lengths.detach().clone(),
             batch_size=b,
             length=t,
@@ -250,7 +241,7 @@ class TtMeloTTS:
             raise ValueError(f"eps_p must be {expected} (T_y from the durations), got {tuple(eps_p.shape)}")
         # Shape known only after the sync. float32: z_p's noise term is exp(logs_p)-amplified
         # (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale).
-        scaled_eps_p = self._upload(to_time_major(eps_p * noise_scale), ttnn.float32)
+        scaled_eps_p = upload(self.device, to_time_major(eps_p * noise_scale), ttnn.float32)
         z_p = self.prior_sample(m_p_expanded, logs_p_expanded, scaled_eps_p)
         z = self.flow_reverse(z_p, alignment, g, b)
         audio, decoded = self.decode(z, alignment, g, b, max_len, mask_decoder)

@@ -29,8 +29,8 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
-from models.demos.openvoice.tt.commons import cast
-from models.demos.openvoice.tt.conv import PreparedWeights, device_matrix, precise_compute_config
+from models.demos.openvoice.tt.commons import cast, upload
+from models.demos.openvoice.tt.conv import PreparedWeights, precise_compute_config
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 
 CONV_DTYPE = ttnn.float32
@@ -77,7 +77,7 @@ def preprocess_reference_encoder(reference: ReferenceEncoder) -> ReferenceEncode
 
 
 def _row(device: ttnn.Device, vector: torch.Tensor) -> ttnn.Tensor:
-    return device_matrix(device, vector.reshape(1, 1, 1, -1), RECURRENT_DTYPE)
+    return upload(device, vector.reshape(1, 1, 1, -1), RECURRENT_DTYPE)
 
 
 class TtConv2dReLU:
@@ -138,11 +138,11 @@ class TtReferenceEncoder:
         self.layernorm_eps = weights.layernorm_eps
         self.convs = [TtConv2dReLU(device, w, b, self.compute) for w, b in weights.convs]
         self.hidden = weights.gru_hidden.shape[0]
-        self.gru_input = device_matrix(device, weights.gru_input, RECURRENT_DTYPE)
+        self.gru_input = upload(device, weights.gru_input, RECURRENT_DTYPE)
         self.gru_input_bias = _row(device, weights.gru_input_bias)
-        self.gru_hidden = device_matrix(device, weights.gru_hidden, RECURRENT_DTYPE)
+        self.gru_hidden = upload(device, weights.gru_hidden, RECURRENT_DTYPE)
         self.gru_hidden_bias = _row(device, weights.gru_hidden_bias)
-        self.proj = device_matrix(device, weights.proj, RECURRENT_DTYPE)
+        self.proj = upload(device, weights.proj, RECURRENT_DTYPE)
         self.proj_bias = _row(device, weights.proj_bias)
         self.h0 = _row(device, torch.zeros(self.hidden))
 

@@ -35,6 +35,7 @@ import ttnn
 from loguru import logger
 
 from models.demos.openvoice.reference.spectrogram import MAGNITUDE_EPS
+from models.demos.openvoice.tt.commons import upload
 from models.demos.openvoice.tt.conv import precise_compute_config
 
 PEAK_WARNING = 1.1  # the models were trained on audio in [-1, 1]
@@ -92,14 +93,12 @@ class TtSpectrogram:
         self.pad = (n_fft - hop_length) // 2
         self.bins_padded = _round_up(self.bins, TILE)
         self.compute_config = precise_compute_config(device)
-        self.basis = ttnn.from_torch(
-            fourier_basis(n_fft, win_length), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device
-        )
+        self.basis = upload(device, fourier_basis(n_fft, win_length), ttnn.float32)
         # Reflection = reversal of `pad` samples: a product with the anti-identity (see the module
         # docstring: exact on the mock, operand truncation of the reflected samples on a card).
         self.reverse = None
         if self.pad:
-            self.reverse = ttnn.from_torch(torch.eye(self.pad).flip(0), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)
+            self.reverse = upload(device, torch.eye(self.pad).flip(0), ttnn.float32)
 
     def num_frames(self, num_samples: int) -> int:
         return (num_samples + 2 * self.pad - self.n_fft) // self.hop + 1
@@ -112,7 +111,7 @@ class TtSpectrogram:
         peak = float(waveform.abs().max())
         if peak > PEAK_WARNING:
             logger.warning(f"waveform peak {peak:.3f} is outside [-{PEAK_WARNING}, {PEAK_WARNING}]")  # as the reference does
-        return ttnn.from_torch(waveform, dtype=ttnn.float32, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.device)
+        return upload(self.device, waveform, ttnn.float32, ttnn.ROW_MAJOR_LAYOUT)
 
     def _reflect(self, segment: ttnn.Tensor) -> ttnn.Tensor:
         segment = ttnn.to_layout(segment, ttnn.TILE_LAYOUT)

@@ -36,8 +36,8 @@ import ttnn
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.text_encoder import TextEncoder
 from models.demos.openvoice.tt.attentions import TtEncoder
+from models.demos.openvoice.tt.commons import to_time_major, upload
 from models.demos.openvoice.tt.conv import TtConv1d, precise_compute_config
-from models.demos.openvoice.tt.tone_color_converter import to_time_major
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 DTYPE = ttnn.float32  # weights and activations (see the module docstring)
@@ -72,8 +72,7 @@ def upload_speaker(
     """Speaker embeddings g [B, gin, 1] -> `SpeakerRows` for B items of `length` rows each (an upload)."""
     b = g.shape[0]
     segments = torch.eye(b).repeat_interleave(length, dim=0).reshape(1, 1, b * length, b)
-    up = lambda t: ttnn.from_torch(t.float(), dtype=dtype, layout=ttnn.TILE_LAYOUT, device=device)  # noqa: E731
-    return SpeakerRows(up(segments), up(g[:, :, 0].reshape(1, 1, b, -1)))
+    return SpeakerRows(upload(device, segments, dtype), upload(device, g[:, :, 0].reshape(1, 1, b, -1), dtype))
 
 
 class TtTextEncoder:
@@ -83,10 +82,7 @@ class TtTextEncoder:
         self.n_vocab, self.n_tones = ref.emb.num_embeddings, ref.tone_emb.num_embeddings
         compute = precise_compute_config(device)
         table = torch.cat([ref.emb.weight, ref.tone_emb.weight, ref.language_emb.weight]).detach()
-        self.tables = [
-            ttnn.from_torch(part, dtype=ttnn.bfloat16, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
-            for part in bf16_parts(table)
-        ]
+        self.tables = [upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for part in bf16_parts(table)]
         conv = dict(compute=compute, dtype=DTYPE, weights_dtype=DTYPE)
         self.bert_proj = TtConv1d(device, ref.bert_proj.weight.detach(), ref.bert_proj.bias.detach(), **conv)
         self.ja_bert_proj = TtConv1d(device, ref.ja_bert_proj.weight.detach(), ref.ja_bert_proj.bias.detach(), **conv)
@@ -95,9 +91,6 @@ class TtTextEncoder:
         w, b = ref.proj.weight.detach(), ref.proj.bias.detach()
         self.proj_m = TtConv1d(device, w[:c], b[:c], **conv)
         self.proj_logs = TtConv1d(device, w[c:], b[c:], **conv)
-
-    def _upload(self, x: torch.Tensor) -> ttnn.Tensor:
-        return ttnn.from_torch(x.float(), dtype=DTYPE, layout=ttnn.TILE_LAYOUT, device=self.device)
 
     def prepare_inputs(
         self,
@@ -112,12 +105,12 @@ class TtTextEncoder:
         b, t = x.shape
         ids = torch.stack([x, tone + self.n_vocab, language + self.n_vocab + self.n_tones]).reshape(3, b * t)
         mask = sequence_mask(x_lengths, t).float().reshape(1, 1, b * t, 1)
-        ids = ttnn.from_torch(ids.to(torch.int32), dtype=ttnn.uint32, layout=ttnn.ROW_MAJOR_LAYOUT, device=self.device)
+        ids = upload(self.device, ids.to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT)
         return TtTextEncoderInputs(
             ids=ids,
-            bert=self._upload(to_time_major(bert)),
-            ja_bert=self._upload(to_time_major(ja_bert)),
-            mask=self._upload(mask),
+            bert=upload(self.device, to_time_major(bert), DTYPE),
+            ja_bert=upload(self.device, to_time_major(ja_bert), DTYPE),
+            mask=upload(self.device, mask, DTYPE),
             batch_size=b,
             length=t,
         )

@@ -39,7 +39,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.demos.openvoice.tt.commons import cast
+from models.demos.openvoice.tt.commons import cast, to_time_major, upload
 from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
@@ -76,17 +76,6 @@ class TtConverterOutputs:
     z_hat: ttnn.Tensor
 
 
-def to_time_major(x: torch.Tensor) -> torch.Tensor:
-    """[B, C, T] -> [1, 1, B*T, C]."""
-    b, c, t = x.shape
-    return x.permute(0, 2, 1).reshape(1, 1, b * t, c)
-
-
-def from_time_major(x: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """[1, 1, B*T, C] -> [B, C, T]."""
-    return x.reshape(batch_size, -1, x.shape[-1]).permute(0, 2, 1)
-
-
 class TtToneColorConverter:
     def __init__(self, device: ttnn.Device, reference: ToneColorConverter) -> None:
         self.device = device
@@ -98,9 +87,6 @@ class TtToneColorConverter:
         self.flow = TtResidualCouplingBlock(device, reference.flow, compute=precise)
         self.dec = TtGenerator(device, reference.dec, zero_cond=self.zero_g, compute=DECODER_COMPUTE(device))
         logger.info(f"TT tone-colour converter built (zero_g={self.zero_g}, hop={self.hop})")
-
-    def _upload(self, x: torch.Tensor) -> ttnn.Tensor:
-        return ttnn.from_torch(x.float(), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT, device=self.device)
 
     def prepare_inputs(
         self,
@@ -123,7 +109,7 @@ class TtToneColorConverter:
             spec_tt = cast(spec, ttnn.bfloat16)
         else:
             b, _, t = spec.shape
-            spec_tt = self._upload(to_time_major(spec))
+            spec_tt = upload(self.device, to_time_major(spec))
         if noise is None:
             noise = torch.randn(b, self.inter_channels, t)
         elif tuple(noise.shape) != (b, self.inter_channels, t):
@@ -133,11 +119,11 @@ class TtToneColorConverter:
         segments = torch.eye(b).repeat_interleave(t, dim=0)  # [B*T, B]
         return TtConverterInputs(
             spec=spec_tt,
-            mask=self._upload(mask.reshape(1, 1, b * t, 1)),
-            scaled_noise=self._upload(to_time_major(noise * tau)),
-            segments=self._upload(segments.reshape(1, 1, b * t, b)),
-            g_src=self._upload(g_src[:, :, 0].reshape(1, 1, b, -1)),
-            g_tgt=self._upload(g_tgt[:, :, 0].reshape(1, 1, b, -1)),
+            mask=upload(self.device, mask.reshape(1, 1, b * t, 1)),
+            scaled_noise=upload(self.device, to_time_major(noise * tau)),
+            segments=upload(self.device, segments.reshape(1, 1, b * t, b)),
+            g_src=upload(self.device, g_src[:, :, 0].reshape(1, 1, b, -1)),
+            g_tgt=upload(self.device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),
             batch_size=b,
             length=t,
         )

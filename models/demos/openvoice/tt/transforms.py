@@ -55,7 +55,7 @@ from models.demos.openvoice.reference.transforms import (
     DEFAULT_MIN_BIN_WIDTH,
     DEFAULT_MIN_DERIVATIVE,
 )
-from models.demos.openvoice.tt.conv import device_matrix
+from models.demos.openvoice.tt.commons import upload
 
 
 def tail_derivative_constant(min_derivative: float = DEFAULT_MIN_DERIVATIVE) -> float:
@@ -107,7 +107,7 @@ class SplineConstants:
         for min_size in (min_bin_width, min_bin_height):
             if min_size * num_bins > 1.0:
                 raise ValueError("minimal bin size too large for the number of bins")
-        selector = device_matrix(device, bin_selector(num_bins), ttnn.float32)
+        selector = upload(device, bin_selector(num_bins), ttnn.float32)
         return cls(num_bins, float(tail_bound), min_bin_width, min_bin_height, min_derivative, selector, compute)
 
 

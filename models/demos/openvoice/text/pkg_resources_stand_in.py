@@ -26,7 +26,7 @@ def install() -> None:
         return
     if importlib.util.find_spec(NAME) is not None:
         return  # real setuptools < 81
-    stand_in = types.ModuleType(NAME, "Stand-in registered by models.demos.openvoice.common.pkg_resources_stand_in.")
+    stand_in = types.ModuleType(NAME, "Stand-in registered by models.demos.openvoice.utils.pkg_resources_stand_in.")
     stand_in.__spec__ = importlib.machinery.ModuleSpec(NAME, loader=None)
     stand_in.resource_filename = lambda package, name: str(resources.files(package).joinpath(name))
     stand_in.resource_stream = lambda package, name: resources.files(package).joinpath(name).open("rb")

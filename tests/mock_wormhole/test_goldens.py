@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 
 import ttnn
-from models.common.mock_device.rounding import bf16, block_float_round, round_to_dtype
-from models.common.mock_device.shadow import ShadowError
+from mock_wormhole.rounding import bf16, block_float_round, round_to_dtype
+from mock_wormhole.shadow import ShadowError
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 CONV_PARAMS = [{"l1_small_size": 16384}]

@@ -11,12 +11,12 @@ import torch
 import torch.nn.functional as F
 
 import ttnn
-from models.common.mock_device import device as device_module
-from tests.mock_device import pytest_plugin
-from models.common.mock_device.goldens import HARNESS_GOLDENS
-from models.common.mock_device.graph_report import assert_no_host_round_trip, capture
-from models.common.mock_device.rounding import bf16
-from models.common.mock_device.shadow import ShadowError, active
+from mock_wormhole import device as device_module
+from tests.mock_wormhole import pytest_plugin
+from mock_wormhole.goldens import HARNESS_GOLDENS
+from models.demos.openvoice.utils.graph_report import assert_no_host_round_trip, capture
+from mock_wormhole.rounding import bf16
+from mock_wormhole.shadow import ShadowError, active
 from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
 
 L, C = 96, 64  # sequence length and channels of the small program
@@ -366,7 +366,7 @@ def test_mesh_skip_reasons_are_allowed_in_ci(monkeypatch, shape, mode, board, ch
 
 _N150_SCRIPT = """
 import os, torch, ttnn
-from models.common.mock_device import open_device, close_device
+from mock_wormhole import open_device, close_device
 opened = open_device()
 try:
     assert opened.is_mock
@@ -391,7 +391,7 @@ def test_n150_mock_descriptor_runs_an_op(tmp_path):
     import subprocess
     import sys
 
-    from tests.shared_data import REPO_ROOT
+    from models.demos.openvoice.tests.shared_data import REPO_ROOT
 
     env = {**os.environ, device_module.ENV_BOARD: "n150", device_module.ENV_MODE: "mock", "PYTHONPATH": str(REPO_ROOT)}
     env.pop("TT_METAL_MOCK_CLUSTER_DESC_PATH", None)

@@ -12,7 +12,7 @@ Layout written under `--checkpoint-dir` (default `checkpoints_v2/`, as upstream)
 The text frontend reads tokenizers from checkpoints_v2/bert and NLTK data from checkpoints_v2/nltk_data; it never
 downloads by itself.
 
-Usage: `python -m models.demos.openvoice.common.download [--checkpoint-dir DIR] [--melotts EN] [--bert EN] [--nltk]`
+Usage: `python -m models.demos.openvoice.demo.download [--checkpoint-dir DIR] [--melotts EN] [--bert EN] [--nltk]`
 """
 
 from __future__ import annotations

@@ -34,8 +34,8 @@ from typing import Any, Literal, NamedTuple
 
 from loguru import logger
 
-from models.common.mock_device.cluster import write_descriptor
-from models.common.mock_device.runtime_root import jit_cache_dir, mock_base_dir, real_device_paths, runtime_root
+from mock_wormhole.cluster import write_descriptor
+from mock_wormhole.runtime_root import jit_cache_dir, mock_base_dir, real_device_paths, runtime_root
 
 ENV_MODE = "OPENVOICE_DEVICE"
 ENV_BOARD = "OPENVOICE_MOCK_BOARD"
@@ -65,6 +65,8 @@ _process_mode: ResolvedMode | None = None
 _mock_board: str | None = None
 _shadow: Any = None  # the ShadowExecution shared by the mock devices open_device opened
 _shadow_users: set[int] = set()  # id() of those devices
+_opened_any = False  # a mock device was opened: the cluster is fixed for the process
+_MOCK_VARIABLES = ("TT_METAL_RUNTIME_ROOT", "TT_METAL_CACHE", "TT_METAL_MOCK_CLUSTER_DESC_PATH")
 
 
 def real_device_present() -> bool:
@@ -132,9 +134,14 @@ def configure_mock_environment(board: str | None = None) -> dict[str, str]:
 
 
 def _set_process_mode(mode: ResolvedMode) -> None:
+    """Remember the mode; it may change until the first device opens (UMD keeps one cluster per process)."""
     global _process_mode
     if _process_mode is not None and _process_mode != mode:
-        raise RuntimeError(f"this process already opened a {_process_mode} device; cannot open a {mode} one")
+        if _opened_any:
+            raise RuntimeError(f"this process already opened a {_process_mode} device; cannot open a {mode} one")
+        if _process_mode == "mock":
+            for name in _MOCK_VARIABLES:
+                os.environ.pop(name, None)
     _process_mode = mode
 
 
@@ -153,18 +160,21 @@ def open_device(
     l1_small_size: int = DEFAULT_L1_SMALL_SIZE,
     trace_region_size: int = DEFAULT_TRACE_REGION_SIZE,
     num_devices: int = 1,
-    shadow: bool = True,
     **device_params: Any,
 ) -> OpenedDevice:
-    """Open a device the way the tests do; returns ``(device, is_mock)``.
+    """Open a device as the harness's own tests do; returns ``(device, is_mock)``.
 
     ``num_devices=1`` opens one chip with ``ttnn.open_device``; ``num_devices=2``
     opens a 1x2 mesh (N300). Extra ``device_params`` go to ttnn (e.g.
-    ``num_command_queues``, ``dispatch_core_config``). On the mock, ``shadow=True``
-    starts shadow-golden execution (see :mod:`.shadow`) so ``ttnn.to_torch``
-    returns golden values instead of zeros; it stops at :func:`close_device`.
+    ``num_command_queues``, ``dispatch_core_config``). ttnn is patched first
+    (:mod:`.ttnn_patch`), so on the mock shadow-golden execution runs from the open
+    until :func:`close_device`.
     """
-    resolved = prepare(mode)
+    from mock_wormhole.ttnn_patch import install
+
+    resolved = install(mode)
+    if resolved is None:
+        raise NoDeviceError(NO_DEVICE_REASON)
     import ttnn
 
     params = dict(device_params, l1_small_size=l1_small_size, trace_region_size=trace_region_size)
@@ -175,24 +185,21 @@ def open_device(
         if resolved == "mock" and num_devices > chips:
             raise ValueError(f"the mock {_mock_board} board has {chips} chip(s), {num_devices} requested")
         device = ttnn.open_mesh_device(ttnn.MeshShape(1, num_devices), **params)
-    is_mock_device = resolved == "mock"
-    logger.info(f"opened {'mock' if is_mock_device else 'real'} {device}")
-    if is_mock_device and shadow:
-        _start_shadow(device)
-    return OpenedDevice(device, is_mock_device)
+    return OpenedDevice(device, resolved == "mock")
 
 
-def _start_shadow(device: Any) -> None:
+def start_shadow(device: Any) -> None:
     """One shadow execution serves every open mock device (e.g. `device` and `mesh_device` in one test)."""
-    global _shadow
-    from models.common.mock_device.shadow import ShadowExecution
+    global _shadow, _opened_any
+    from mock_wormhole.shadow import ShadowExecution
 
+    _opened_any = True
     if not _shadow_users:
         _shadow = ShadowExecution().start()
     _shadow_users.add(id(device))
 
 
-def _stop_shadow(device: Any) -> None:
+def stop_shadow(device: Any) -> None:
     global _shadow
     if id(device) not in _shadow_users:
         return
@@ -203,14 +210,18 @@ def _stop_shadow(device: Any) -> None:
 
 
 def close_device(device: Any) -> None:
-    """Close a device opened by :func:`open_device` (stops its shadow execution)."""
+    """Close a device opened by :func:`open_device` (the patched ttnn stops its shadow execution)."""
     import ttnn
 
-    _stop_shadow(device)
     if device.get_num_devices() > 1:
         ttnn.close_mesh_device(device)
     else:
         ttnn.close_device(device)
+
+
+def process_mode() -> ResolvedMode | None:
+    """The mode :func:`prepare` resolved in this process, None before."""
+    return _process_mode
 
 
 def is_mock(device: Any = None) -> bool:

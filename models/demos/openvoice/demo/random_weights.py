@@ -4,7 +4,7 @@ Where no official checkpoint can be downloaded (CI, this machine), `openvoice sp
 builds every model of the path from its release shape with seeded random weights:
 
 * the tone-colour converter (and its reference encoder): the V2 `converter/config.json` values, which are
-  `common/config.py`'s defaults (`converter_config`);
+  `utils/config.py`'s defaults (`converter_config`);
 * MeloTTS per language: the release `config.json` shape (hidden 192, filter 768, 2 heads, 6 layers,
   transformer flow of 3 layers, the 44.1 kHz decoder with rates 8,8,2,2,2; hop 512) with MeloTTS's real
   symbol table sizes (219 symbols, 16 tones, 8 languages, read from `melo.text.symbols`) and the language's
@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from models.demos.openvoice.common.config import DataConfig, ModelConfig, OpenVoiceConfig
+from models.demos.openvoice.utils.config import DataConfig, ModelConfig, OpenVoiceConfig
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.text.bert import BertFeatures
@@ -59,7 +59,7 @@ CLS_ID, SEP_ID = 2, 3
 
 
 def converter_config() -> OpenVoiceConfig:
-    """The V2 converter config.json (common/config.py's defaults are its values; V2 sets zero_g)."""
+    """The V2 converter config.json (utils/config.py's defaults are its values; V2 sets zero_g)."""
     return OpenVoiceConfig(data=DataConfig(), model=ModelConfig(zero_g=True), version="v2")
 
 

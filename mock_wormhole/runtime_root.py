@@ -13,7 +13,7 @@ an *overlay* directory:
   ``sfpi/`` whose compiler is a small POSIX-sh stub (`riscv-tt-elf-g++`): it
   answers ``--version`` and produces every file the build expects
   (``.gch``, ``.o`` + ``.d``, and ``.elf`` copied from a generated minimal
-  RISC-V ELF, see :mod:`models.common.mock_device.elf`).
+  RISC-V ELF, see :mod:`mock_wormhole.elf`).
 
 The installed ttnn is never modified, the stub is never put where a real
 toolchain would be looked up for a real device (``/opt/tenstorrent/sfpi`` or
@@ -39,8 +39,8 @@ from pathlib import Path
 
 from loguru import logger
 
-from models.common.mock_device.cluster import write_atomically
-from models.common.mock_device.elf import minimal_riscv_elf
+from mock_wormhole.cluster import write_atomically
+from mock_wormhole.elf import minimal_riscv_elf
 
 # Bump when the stub or the ELF template changes, so old overlays are not reused.
 _OVERLAY_FORMAT = 1

@@ -1,44 +1,30 @@
-"""pytest plugin: tt-metal-style device fixtures that run on a real card or on the mock.
+"""pytest plugin of the mock Wormhole harness, loaded by the root ``conftest.py``: everything the
+tt-metal-shaped fixtures there need to run on a card or on the mock.
 
-Enabled from the repository's top-level ``conftest.py``
-(``pytest_plugins = ["tests.mock_device.pytest_plugin"]``). Provides:
+* option ``--device-mode {auto,real,mock}`` (overrides ``$OPENVOICE_DEVICE``), resolved in
+  ``pytest_configure`` by :func:`mock_wormhole.install` before any test module imports ttnn or
+  touches the cluster (even a host-only bfloat8_b conversion initialises it); a requested mode is
+  exported to ``$OPENVOICE_DEVICE`` so subprocesses (CLI tests, script modes) follow it;
+* :func:`resolved_mode`, :func:`mesh_shape`, :func:`mesh_skip_reason` for the ``device`` /
+  ``mesh_device`` fixtures;
+* for the harness's own tests (tests/mock_wormhole): fixture ``device_is_mock``, markers
+  ``requires_device`` ("needs a Tenstorrent device for kernel numerics/timing", skipped on the
+  mock) and ``requires_mock("why")`` (skipped on real hardware with "only on the mock device: why").
+  The model's tests use neither: they run inside tt-metal, which has no mock.
 
-* option ``--device-mode {auto,real,mock}`` (overrides ``$OPENVOICE_DEVICE``);
-* fixture ``device_params`` (indirect parametrization, as in tt-metal:
-  ``@pytest.mark.parametrize("device_params", [{"l1_small_size": 16384}], indirect=True)``);
-* fixture ``device``: one chip, opened per test (re-opening is ~2 ms on the mock
-  once the cluster exists), closed at teardown; ttnn 0.81.1 enables the program
-  cache by default;
-* fixture ``mesh_device``: a 1x2 mesh (N300); the shape can be overridden with
-  ``@pytest.mark.parametrize("mesh_device", [(1, 2)], indirect=True)``, or with an
-  int N (as tt-metal tests often pass), meaning a 1xN mesh;
-* fixture ``device_is_mock`` (bool) for tests that choose thresholds;
-* marker ``requires_device``: "needs a Tenstorrent device for kernel numerics/timing";
-  skipped on the mock with that reason;
-* marker ``requires_mock("why")``: tests of the mock itself (shadow execution,
-  NaN-filled ``ttnn.empty``); skipped on real hardware with "only on the mock
-  device: why".
-
-Every skip reason here is one the CI guard in the top-level ``conftest.py``
-allows ("no Tenstorrent device", "needs a Tenstorrent device ...", "only on the
-mock device ..."), so a CI run on an N150/N300 or on the mock N150 stays green.
-
-On the mock, shadow-golden execution (:mod:`models.common.mock_device.shadow`) is active
-for the lifetime of ``device`` / ``mesh_device``. With ``--device-mode real`` and
-no card, everything needing a device skips with "no Tenstorrent device". The mock
-environment is configured in ``pytest_configure``, before any test module can
-import ttnn or touch the cluster (even a host-only bfloat8_b conversion
-initialises it).
+Every skip reason here is one the CI guard (tests/ci_skip_guard.py) allows.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 import pytest
 
-from models.common.mock_device import device as device_module
-from models.common.mock_device.device import MODES, NO_DEVICE_REASON, MockOnRealHardwareError, NoDeviceError
+import mock_wormhole
+from mock_wormhole import device as device_module
+from mock_wormhole.device import MODES, NO_DEVICE_REASON, MockOnRealHardwareError
 
 REQUIRES_DEVICE_REASON = "needs a Tenstorrent device for kernel numerics/timing"
 REQUIRES_MOCK_REASON = "only on the mock device"  # + ": <why>" from the marker's argument
@@ -62,12 +48,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"requires_mock(why): tests of the mock itself; skip on real hardware with '{REQUIRES_MOCK_REASON}: why'"
     )
+    requested = config.getoption("--device-mode")
     try:
-        _resolved_mode = device_module.prepare(config.getoption("--device-mode"))
-    except NoDeviceError:
-        _resolved_mode = None
+        _resolved_mode = mock_wormhole.install(requested)
     except MockOnRealHardwareError as error:
         raise pytest.UsageError(str(error)) from error
+    if requested:
+        os.environ[device_module.ENV_MODE] = requested
+
+
+def resolved_mode() -> str | None:
+    """"real", "mock", or None (a card was required and none is present)."""
+    return _resolved_mode
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -88,30 +80,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"{REQUIRES_MOCK_REASON}: {why}" if why else REQUIRES_MOCK_REASON)
 
 
-def _require_device() -> None:
+def require_device() -> None:
+    """Skip the calling fixture with \"no Tenstorrent device\" when a card was required and none is present."""
     if _resolved_mode is None:
         pytest.skip(NO_DEVICE_REASON)
 
 
 @pytest.fixture(scope="function")
-def device_params(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return dict(getattr(request, "param", {}) or {})
-
-
-@pytest.fixture(scope="function")
 def device_is_mock() -> bool:
-    _require_device()
+    require_device()
     return _resolved_mode == "mock"
-
-
-@pytest.fixture(scope="function")
-def device(device_params: dict[str, Any]) -> Iterator[Any]:
-    _require_device()
-    opened = device_module.open_device(_resolved_mode, num_devices=1, **device_params)
-    try:
-        yield opened.device
-    finally:
-        device_module.close_device(opened.device)
 
 
 def mesh_shape(param: Any) -> tuple[int, int]:
@@ -142,17 +120,3 @@ def mesh_skip_reason(shape: tuple[int, int], mode: str | None) -> str | None:
     if available < shape[1]:
         return f"needs a Tenstorrent device with {shape[1]} chips ({available} present)"
     return None
-
-
-@pytest.fixture(scope="function")
-def mesh_device(request: pytest.FixtureRequest, device_params: dict[str, Any]) -> Iterator[Any]:
-    _require_device()
-    shape = mesh_shape(getattr(request, "param", (1, 2)))
-    reason = mesh_skip_reason(shape, _resolved_mode)
-    if reason is not None:
-        pytest.skip(reason)
-    opened = device_module.open_device(_resolved_mode, num_devices=shape[1], **device_params)
-    try:
-        yield opened.device
-    finally:
-        device_module.close_device(opened.device)

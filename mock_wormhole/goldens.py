@@ -69,6 +69,11 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+
+class ShadowError(RuntimeError):
+    """The shadow execution cannot produce a value (missing golden, shape mismatch, ...)."""
+
+
 HARNESS_GOLDENS: dict[str, Callable[..., Any]] = {}
 
 
@@ -255,7 +260,7 @@ def _as_stored(tensor: torch.Tensor | None, conv_config: Any) -> torch.Tensor | 
     dtype = getattr(conv_config, "weights_dtype", None) if conv_config is not None else None
     if tensor is None or dtype is None:
         return tensor
-    from models.common.mock_device.rounding import round_to_dtype
+    from mock_wormhole.rounding import round_to_dtype
 
     return round_to_dtype(tensor.float(), dtype)
 
@@ -281,7 +286,6 @@ def _nhwc(name: str, input_tensor: torch.Tensor, batch: int, height: int, width:
     shape = tuple(input_tensor.shape)
     rows = batch * height * width
     if not shape or shape[-1] != channels or input_tensor.numel() != rows * channels:
-        from models.common.mock_device.shadow import ShadowError
 
         raise ShadowError(
             f"{name}: input shape {shape} is not batch_size*height*width = {batch}*{height}*{width} = {rows} rows "

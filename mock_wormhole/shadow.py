@@ -63,19 +63,16 @@ from typing import Any, Callable
 import torch
 from loguru import logger
 
-from models.common.mock_device.goldens import (
+from mock_wormhole.goldens import (  # ShadowError lives there: goldens raise it too
     CONV_OPS,
     HARNESS_GOLDENS,
     PREPARE_OPS,
     ConvSignature,
     Prepared,
+    ShadowError,
     conv_signature,
 )
-from models.common.mock_device.rounding import round_to_dtype
-
-
-class ShadowError(RuntimeError):
-    """The shadow execution cannot produce a value (missing golden, shape mismatch, ...)."""
+from mock_wormhole.rounding import round_to_dtype
 
 
 # Output-tensor keyword names, as in ttnn.decorators.DEFAULT_OUTPUT_TENSOR_KWARG_NAMES.
@@ -217,7 +214,7 @@ class ShadowExecution:
             return _accepting_only_known_kwargs(operation.golden_function)
         raise ShadowError(
             f"{name} has no golden function (neither ttnn's nor the harness's): shadow execution cannot "
-            "compute its output; add one to models/common/mock_device/goldens.py"
+            "compute its output; add one to mock_wormhole/goldens.py"
         )
 
     def _apply_golden(self, name: str, operation: Any, args: tuple, kwargs: dict, output: Any) -> None:

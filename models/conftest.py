@@ -1,0 +1,10 @@
+"""Standalone stand-in for tt-metal's ``models/conftest.py`` (this repository only): its autouse ``ensure_gc``."""
+
+import gc
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def ensure_gc() -> None:
+    gc.collect()

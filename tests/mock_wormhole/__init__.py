@@ -1,0 +1,1 @@
+"""Tests of the device harness (`mock_wormhole`) and its pytest plugin."""
