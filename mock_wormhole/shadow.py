@@ -117,6 +117,7 @@ class ShadowExecution:
         stack.enter_context(ttnn.register_post_operation_hook(self._post_operation_hook))
         for name in _PREPARE_FUNCTIONS:
             self._patch(stack, ttnn, name, self._wrap_prepare(name, getattr(ttnn, name)))
+        self._patch(stack, ttnn, "synchronize_device", self._wrap_synchronize(ttnn.synchronize_device))
         for name, wrapper in self._method_wrappers(ttnn).items():
             self._patch(stack, ttnn.Tensor, name, wrapper)
         self._stack = stack
@@ -180,6 +181,18 @@ class ShadowExecution:
         self._values[id(tensor)] = (tensor, values, prepared_for)
         if len(self._values) >= self._next_sweep:
             self._sweep()
+
+    def _wrap_synchronize(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """`ttnn.synchronize_device` also sweeps the table: after it (and a `gc.collect()`), the allocator
+        shows freed tensors as freed, as a card's would, to code that knows nothing of the mock."""
+
+        @functools.wraps(function)
+        def synchronize(*args: Any, **kwargs: Any) -> Any:
+            result = function(*args, **kwargs)
+            self._sweep()
+            return result
+
+        return synchronize
 
     def collect(self) -> None:
         """Drop the shadow values of tensors nothing else references any more (after `gc.collect()`), so a

@@ -18,7 +18,7 @@ Every skip reason here is one the CI guard (tests/ci_skip_guard.py) allows.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

@@ -207,10 +207,9 @@ class TtnnBackend:
         config: OpenVoiceConfig,
         ref_enc: ReferenceEncoder,
         converter: ToneColorConverter | None = None,
-        device_mode: str | None = None,
         melo: MeloLoader | None = None,
     ) -> "TtnnBackend":
-        """Open the device (`device_mode` auto | real | mock; mock only for testing) and build the model on it.
+        """Open the device (`utils/device.py`: chip 0, the port's L1 small size) and build the model on it.
 
         The device is closed by `close()`, or at interpreter exit if the caller never does. The
         exit hook holds the device only (not the backend and its model), and `close()` removes it.

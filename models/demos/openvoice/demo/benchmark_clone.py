@@ -1,6 +1,6 @@
 """Clone (speaker-embedding) latency on TTNN for 3 s, 10 s and 30 s references.
 
-    python -m models.demos.openvoice.demo.benchmark_clone [--seconds 3 10 30] [--device-mode auto|real|mock]
+    python -m models.demos.openvoice.demo.benchmark_clone [--seconds 3 10 30]
 
 Per reference length: one warm-up call (prepares the conv weights for that input shape),
 then a graph capture of the device forward (op count, host transfers, peak L1 as the
@@ -8,14 +8,13 @@ allocator saw it: the sum over the worker grid, also shown divided by the number
 cores, the per-core figure if spread evenly, to compare with ~1.4 MiB of L1 per core) and, on a real device, the warm wall-clock latency of the whole clone
 step: upload, spectrogram + encoder on device, download of the embedding. On the mock
 the latency column is empty: its timing is host emulation, not the device.
-Weights: the real reference encoder when `--ref-enc` (or $OPENVOICE_SHARED_DATA) provides
+Weights: the real reference encoder when `--ref-enc` provides
 it, else a random one (timing and op counts do not depend on weight values).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +26,9 @@ from loguru import logger
 
 from models.demos.openvoice.demo.figures import median_ms
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
-from mock_wormhole import capture, close_device, is_mock, open_device
+from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
+from models.demos.openvoice.utils.graph_report import capture
 
 SAMPLING_RATE = 22050
 DEFAULT_SECONDS = (3.0, 10.0, 30.0)
@@ -66,7 +65,7 @@ def benchmark(device: ttnn.Device, reference: ReferenceEncoder, seconds: Sequenc
         ttnn.to_torch(encoder(uploaded))  # warm-up: prepares the conv weights for this shape
         report = capture(encoder, uploaded)
         latency = None
-        if not is_mock(device):
+        if not is_mock_device():
             latency = median_ms(lambda: ttnn.to_torch(encoder(encoder.upload(waveform))), device, iterations)
         frames = encoder.spectrogram.num_frames(waveform.numel())
         grid = device.compute_with_storage_grid_size()
@@ -91,9 +90,6 @@ def format_table(rows: Sequence[CloneFigures], mock: bool) -> str:
 
 
 def _reference_encoder(path: Path | None) -> ReferenceEncoder:
-    if path is None and os.environ.get("OPENVOICE_SHARED_DATA"):
-        candidate = Path(os.environ["OPENVOICE_SHARED_DATA"]) / "openvoice_v2/ref_enc/ref_enc.pt"
-        path = candidate if candidate.is_file() else None
     if path is not None:
         return load_reference_encoder(path)
     logger.info("no reference-encoder weights given: random weights (timing does not depend on them)")
@@ -105,11 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, nargs="+", default=list(DEFAULT_SECONDS))
     parser.add_argument("--ref-enc", type=Path, help="reference-encoder weights (ref_enc.pt or converter checkpoint)")
-    parser.add_argument("--device-mode", choices=("auto", "real", "mock"), default=os.environ.get("OPENVOICE_DEVICE", "auto"))
     parser.add_argument("--iterations", type=int, default=10, help="timed warm runs per length (real device)")
     args = parser.parse_args(argv)
     reference = _reference_encoder(args.ref_enc)
-    device, mock = open_device(mode=args.device_mode, l1_small_size=L1_SMALL_SIZE)
+    device, mock = open_device(), is_mock_device()
     try:
         rows = benchmark(device, reference, args.seconds, args.iterations)
     finally:

@@ -1,6 +1,6 @@
 """Tone-colour converter (`voice_conversion`) on TTNN for 5 s and 10 s inputs.
 
-    python -m models.demos.openvoice.demo.benchmark_converter [--seconds 5 10] [--device-mode auto|real|mock]
+    python -m models.demos.openvoice.demo.benchmark_converter [--seconds 5 10]
 
 Per input length (ceil(seconds * 22050 / 256) frames, B = 1):
 
@@ -21,7 +21,7 @@ Per input length (ceil(seconds * 22050 / 256) frames, B = 1):
   TT_METAL_PROFILER_CPP_POST_PROCESS=1), the summed device kernel time of one forward.
   On the mock those columns are empty: its timing is host emulation, not the device.
 
-Weights: the release config (from $OPENVOICE_SHARED_DATA or `--config`) with seeded random
+Weights: the release config (`--config`, else its defaults) with seeded random
 weights, or a real converter with `--checkpoint`; timing and op counts do not depend on them.
 """
 
@@ -44,9 +44,9 @@ from models.demos.openvoice.utils.config import DataConfig, ModelConfig, OpenVoi
 from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.utils.graph_report import device_to_host_transfers, dram_slices
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
-from mock_wormhole import capture, close_device, open_device
+from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
+from models.demos.openvoice.utils.graph_report import capture
 
 DEFAULT_SECONDS = (5.0, 10.0)
 STAGES = ("posterior_encoder", "flow", "reverse_flow", "generator")
@@ -211,16 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, nargs="+", default=list(DEFAULT_SECONDS))
     parser.add_argument("--iterations", type=int, default=5)
-    parser.add_argument("--device-mode", choices=("auto", "real", "mock"), default="auto")
-    shared = os.environ.get("OPENVOICE_SHARED_DATA")
-    default_config = Path(shared) / "openvoice_v2/config.json" if shared else None
-    if default_config is not None and not default_config.is_file():
-        default_config = None
-    parser.add_argument("--config", type=Path, default=default_config)
-    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--config", type=Path, help="converter config.json (default: the release shapes' defaults)")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="converter checkpoint (default: seeded random weights)")
     args = parser.parse_args(argv)
     model = release_model(args.config, args.checkpoint)
-    device, mock = open_device(None if args.device_mode == "auto" else args.device_mode, l1_small_size=L1_SMALL_SIZE)
+    device, mock = open_device(), is_mock_device()
     try:
         results = benchmark(device, mock, model, args.seconds, args.iterations)
     finally:

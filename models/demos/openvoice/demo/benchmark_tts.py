@@ -1,6 +1,6 @@
 """MeloTTS `infer` on TTNN for 2, 5, 10 and 20 s of speech and a batch of 4 sentences.
 
-    python -m models.demos.openvoice.demo.benchmark_tts [--seconds 2 5 10 20] [--batch 4] [--device-mode auto|real|mock]
+    python -m models.demos.openvoice.demo.benchmark_tts [--seconds 2 5 10 20] [--batch 4]
 
 Model: the release shape (hidden 192, filter 768, 2 heads, 6 text-encoder layers, 219
 symbols, 16 tones, 8 languages, gin 256, 3-layer transformer flow, the 44.1 kHz decoder:
@@ -39,12 +39,12 @@ import torch
 import ttnn
 from loguru import logger
 
-from mock_wormhole import capture, close_device, open_device
+from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
+from models.demos.openvoice.utils.graph_report import capture
 from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
 from models.demos.openvoice.utils.graph_report import device_to_host_transfers
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 
 SAMPLING_RATE = 44100
@@ -253,9 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, nargs="*", default=list(DEFAULT_SECONDS))
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="sentences in the batch case (0: none)")
     parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--device-mode", choices=("auto", "real", "mock"), default="auto")
     args = parser.parse_args(argv)
-    device, mock = open_device(None if args.device_mode == "auto" else args.device_mode, l1_small_size=L1_SMALL_SIZE)
+    device, mock = open_device(), is_mock_device()
     try:
         results = benchmark(device, mock, release_model(), args.seconds, args.batch, args.iterations)
     finally:

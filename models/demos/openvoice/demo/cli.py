@@ -17,9 +17,11 @@ Checkpoints come from `--checkpoint-dir` (default `checkpoints_v2`, as upstream:
 `python -m models.demos.openvoice.demo.download [--melotts EN --bert EN --nltk]`. Cloning alone also works from the
 reference-encoder weights only (`--ref-enc ref_enc.pt --config config.json`).
 
-`--backend auto` runs TTNN on a Tenstorrent device when one is present and the float32
-reference on the CPU otherwise; `--backend ttnn --device-mode mock` runs the TTNN code on
-the mock Wormhole (numbers from ttnn's golden functions; for testing the port).
+`--backend auto` runs TTNN on the device `ttnn.open_device` opens (a Tenstorrent card; in this
+repository's standalone environment, the mock Wormhole on a host without one) and the float32
+reference on the CPU where there is none; `--backend reference|ttnn` forces one.
+`--random-weights SEED` (every command): seeded random models of the release shapes, for trying
+the path where no checkpoint can be downloaded; the audio is noise and the banner says so.
 """
 
 from __future__ import annotations
@@ -37,16 +39,12 @@ import torch
 from loguru import logger
 
 from models.demos.openvoice.utils.audio import write_wav
-from models.demos.openvoice.utils.checkpoint import CheckpointError, read_state_dict
+from models.demos.openvoice.demo.backends import Backend, MeloLoader, ReferenceBackend, TtnnBackend
+from models.demos.openvoice.demo.download import DEFAULT_DIR
+from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner, model_fingerprint
+from models.demos.openvoice.utils.checkpoint import CheckpointError
 from models.demos.openvoice.utils.config import OpenVoiceConfig, load_config
-from models.demos.openvoice.demo.pipeline import (
-    Backend,
-    MeloLoader,
-    ReferenceBackend,
-    SpeakerEmbeddingCache,
-    VoiceCloner,
-    model_fingerprint,
-)
+from models.demos.openvoice.utils.device import device_available
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 
@@ -74,7 +72,15 @@ def _resolve_config(args: argparse.Namespace) -> OpenVoiceConfig:
 
 
 def build_cloner(args: argparse.Namespace, need_converter: bool, melo: MeloLoader | None = None) -> VoiceCloner:
-    """Load weights for the requested work and wrap them in the selected backend."""
+    """Load weights for the requested work (or seeded random ones) and wrap them in the selected backend."""
+    if args.random_weights is not None:
+        from models.demos.openvoice.demo import random_weights as rw
+
+        print(RANDOM_WEIGHTS_BANNER.format(seed=args.random_weights), file=sys.stderr)
+        converter, config = rw.random_converter(args.random_weights), rw.converter_config()
+        backend = make_backend(args, config, converter.ref_enc, converter, melo)
+        cache = SpeakerEmbeddingCache(f"random-{args.random_weights}", Path(args.se_cache) if args.se_cache else None)
+        return VoiceCloner(config, backend, cache)
     config = _resolve_config(args)
     _, checkpoint = _converter_paths(args.checkpoint_dir)
     converter = None
@@ -107,17 +113,13 @@ def make_backend(
     converter: ToneColorConverter | None,
     melo: MeloLoader | None = None,
 ) -> Backend:
-    """`auto`: TTNN when a device is selected (`--device-mode real|mock`) or a card is present, else the reference."""
+    """`auto`: TTNN when there is a device to open, else the reference."""
     backend = args.backend
     if backend == "auto":
-        from mock_wormhole import real_device_present
-
-        backend = "ttnn" if args.device_mode in ("real", "mock") or real_device_present() else "reference"
+        backend = "ttnn" if device_available() else "reference"
     if backend == "reference":
         return ReferenceBackend(config, ref_enc, converter, melo)
-    from models.demos.openvoice.tt.backend import TtnnBackend
-
-    return TtnnBackend.open(config, ref_enc, converter, device_mode=args.device_mode, melo=melo)
+    return TtnnBackend.open(config, ref_enc, converter, melo=melo)
 
 
 def _timing_note(backend: str) -> str:
@@ -165,10 +167,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
 # ---- speak ---------------------------------------------------------------------------------------------------
 RANDOM_WEIGHTS_BANNER = """
 ################################################################################
-  RANDOM WEIGHTS (--random-weights {seed}): MeloTTS, BERT and the converter are
-  seeded random models of the release shapes. THE AUDIO IS NOISE, NOT SPEECH.
-  Missing tokenizers use a whole-word stand-in. For real speech drop
-  --random-weights and download the checkpoints:
+  RANDOM WEIGHTS (--random-weights {seed}): the converter (reference encoder
+  included), MeloTTS and BERT are seeded random models of the release shapes.
+  EMBEDDINGS AND AUDIO ARE NOISE, NOT A VOICE. Missing tokenizers use a
+  whole-word stand-in. For real speech drop --random-weights and download:
   python -m models.demos.openvoice.demo.download --melotts LANG --bert LANG --nltk
 ################################################################################
 """
@@ -176,12 +178,6 @@ RANDOM_WEIGHTS_BANNER = """
 
 def _first_dir(*candidates: Path | None) -> Path | None:
     return next((Path(c) for c in candidates if c is not None and Path(c).is_dir()), None)
-
-
-def _shared(*parts: str) -> Path | None:
-    """$OPENVOICE_SHARED_DATA/<parts> (the project's test data: tokenizers, NLTK data, base-speaker SEs)."""
-    root = os.environ.get("OPENVOICE_SHARED_DATA")
-    return Path(root).joinpath(*parts) if root else None
 
 
 def _base_se_loader(directory: Path | None, random_seed: int | None, checkpoint_dir: Path) -> Callable[[str], torch.Tensor]:
@@ -214,19 +210,15 @@ def build_speaker(args: argparse.Namespace) -> "TextToSpeech":
 
     TextToSpeech.check_language(args.language, args.speaker)
     bert_dir, nltk_default = checkpoint_text_dirs(args.checkpoint_dir)
-    nltk_dir = _first_dir(args.nltk_dir, nltk_default, _shared("text", "nltk_data"))
-    ses_dir = _first_dir(args.base_speakers, args.checkpoint_dir / "base_speakers" / "ses", _shared("openvoice_v2", "base_speakers", "ses"))
+    nltk_dir = _first_dir(args.nltk_dir, nltk_default)
+    ses_dir = _first_dir(args.base_speakers, args.checkpoint_dir / "base_speakers" / "ses")
     seed = args.random_weights
     if seed is not None:
         from models.demos.openvoice.demo import random_weights as rw
 
-        print(RANDOM_WEIGHTS_BANNER.format(seed=seed), file=sys.stderr)
-        tokenizer_dir = _first_dir(args.tokenizer_dir, bert_dir, _shared("text", "tokenizers"))
+        tokenizer_dir = _first_dir(args.tokenizer_dir, bert_dir)
         melo = functools.lru_cache(maxsize=None)(lambda language: rw.random_melo(language, seed))
-        converter, config = rw.random_converter(seed), rw.converter_config()
-        backend = make_backend(args, config, converter.ref_enc, converter, melo)
-        cache = SpeakerEmbeddingCache(f"random-{seed}", Path(args.se_cache) if args.se_cache else None)
-        cloner = VoiceCloner(config, backend, cache)
+        cloner = build_cloner(args, need_converter=True, melo=melo)
         frontend, bert = rw.StandInFrontend(tokenizer_dir, nltk_dir), rw.RandomBertFeatures(tokenizer_dir, seed)
         spk2id = lambda language: rw.melo_config(language).data.spk2id  # noqa: E731
     else:
@@ -314,7 +306,6 @@ def _add_speak(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     speak.add_argument("--tau", type=float, default=0.3)
     speak.add_argument("--seed", type=int, help="seed of every random draw (default: a fresh one)")
     speak.add_argument("--stream", action="store_true", help="print each sentence as soon as its audio is ready")
-    speak.add_argument("--random-weights", type=int, metavar="SEED", help="seeded random models of the release shapes (NOISE audio)")
     speak.add_argument("--base-speakers", type=Path, help="folder of base-speaker SEs (default <checkpoint-dir>/base_speakers/ses)")
     speak.add_argument("--tokenizer-dir", type=Path, help="folder of <hub id>/ tokenizers (default <checkpoint-dir>/bert)")
     speak.add_argument("--nltk-dir", type=Path, help="NLTK data folder (default <checkpoint-dir>/nltk_data)")
@@ -326,11 +317,11 @@ def _add_speak(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="openvoice", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--checkpoint-dir", type=Path, default=Path(os.environ.get("OPENVOICE_CHECKPOINT_DIR", "checkpoints_v2")))
+    common.add_argument("--checkpoint-dir", type=Path, default=DEFAULT_DIR, help="official checkpoints (default %(default)s)")
     common.add_argument("--config", type=Path, help="converter config.json (default: <checkpoint-dir>/converter/config.json)")
     common.add_argument("--ref-enc", type=Path, help="reference-encoder weights, used when the converter checkpoint is absent")
     common.add_argument("--backend", choices=("auto", "reference", "ttnn"), default="auto")
-    common.add_argument("--device-mode", choices=("auto", "real", "mock"), default=os.environ.get("OPENVOICE_DEVICE", "auto"))
+    common.add_argument("--random-weights", type=int, metavar="SEED", help="seeded random models of the release shapes (NOISE audio)")
     common.add_argument("--se-cache", help="directory for cached speaker embeddings")
     sub = p.add_subparsers(dest="command", required=True)
     clone = sub.add_parser("clone", parents=[common], help="extract a speaker embedding from reference clips")
@@ -357,13 +348,6 @@ def main(argv: list[str] | None = None) -> int:
     except (MissingCheckpoint, ValueError, OSError) as error:  # AudioError, CheckpointError, ConfigError are ValueErrors
         logger.error(str(error))
         return 2
-    except RuntimeError as error:
-        from mock_wormhole import MockOnRealHardwareError, NoDeviceError
-
-        if isinstance(error, (NoDeviceError, MockOnRealHardwareError)):
-            logger.error(f"device: {error}")
-            return 2
-        raise
 
 
 def run() -> None:

@@ -6,8 +6,8 @@
 * `test_multilingual`: EN, ES, FR, ZH, JP and KR through the same pipeline.
 * `test_style_controls`: speed, sdp_ratio, noise_scale, noise_scale_w and the seed.
 
-Weights: the official checkpoints when present (`$OPENVOICE_CHECKPOINT_DIR`, default `checkpoints_v2/`:
-converter, melotts/<LANG>); then voice cloning also applies the bounty checks of eval/ (WER, speaker
+Weights: the official checkpoints when present (tt-metal's `model_location_generator("checkpoints_v2",
+model_subdir="OpenVoice")`: its CI's model store, else `./checkpoints_v2`: converter, melotts/<LANG>); then voice cloning also applies the bounty checks of eval/ (WER, speaker
 similarity). Without them every test runs the same path on seeded random weights of the release shapes
 (demo/random_weights.py), says so in the log, and puts `random-weights` in the output names: that audio
 is NOISE, so only lengths, rates, finiteness, determinism and device-vs-reference agreement are checked.
@@ -24,7 +24,6 @@ reference and result side by side (demo/plots.py).
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import numpy as np
@@ -35,14 +34,15 @@ from loguru import logger
 from models.demos.openvoice.utils.audio import load_audio, write_wav
 from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.demo.random_weights import converter_config, random_converter
-from models.demos.openvoice.demo.pipeline import MELO_SAMPLING_RATE, ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
+from models.demos.openvoice.demo.backends import MELO_SAMPLING_RATE, ReferenceBackend, TtnnBackend
+from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner
 from models.demos.openvoice.demo.plots import Panel, save_comparison
 from models.demos.openvoice.eval.clips import CLIPS as CLIP_INFO
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tests.helpers import bar, module_pcc, pcc_value
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
+from models.demos.openvoice.utils.device import L1_SMALL_SIZE
 
 OUTPUT_DIR = Path("outputs/demo")
 RANDOM_SEED = 0  # seed of the random weights when no official checkpoint is present
@@ -65,18 +65,20 @@ STYLE_TEXT = "Good morning."
 DEVICE_PARAMS = pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 
 
-def checkpoint_dir() -> Path:
-    return Path(os.environ.get("OPENVOICE_CHECKPOINT_DIR", "checkpoints_v2"))
+@pytest.fixture(scope="session")
+def checkpoints(model_location_generator) -> Path:
+    """The official checkpoints folder (upstream's layout): tt-metal's model store, else ./checkpoints_v2."""
+    return Path(model_location_generator("checkpoints_v2", model_subdir="OpenVoice"))
 
 
-def official_converter() -> Path | None:
-    checkpoint = checkpoint_dir() / "converter" / "checkpoint.pth"
+def official_converter(checkpoints: Path) -> Path | None:
+    checkpoint = checkpoints / "converter" / "checkpoint.pth"
     return checkpoint if checkpoint.is_file() and (checkpoint.parent / "config.json").is_file() else None
 
 
-def official_melotts(language: str) -> bool:
-    melo = checkpoint_dir() / "melotts" / language
-    return official_converter() is not None and (melo / "checkpoint.pth").is_file() and (melo / "config.json").is_file()
+def official_melotts(checkpoints: Path, language: str) -> bool:
+    melo = checkpoints / "melotts" / language
+    return official_converter(checkpoints) is not None and (melo / "checkpoint.pth").is_file() and (melo / "config.json").is_file()
 
 
 def _tag(official: bool) -> str:
@@ -111,11 +113,11 @@ def _check_close(device, name: str, expected: np.ndarray, actual: np.ndarray, mo
 
 
 @DEVICE_PARAMS
-def test_voice_cloning(device, shared_data: Path) -> None:
+def test_voice_cloning(device, shared_data: Path, checkpoints: Path) -> None:
     """Clone every reference (device vs reference embeddings), then re-voice the source to each target."""
     v2 = shared_data / "openvoice_v2"
     ref_enc = load_reference_encoder(v2 / "ref_enc" / "ref_enc.pt")
-    checkpoint = official_converter()
+    checkpoint = official_converter(checkpoints)
     if checkpoint is not None:
         config = load_config(checkpoint.parent / "config.json")
         converter = ToneColorConverter.load(checkpoint.parent / "config.json", checkpoint)
@@ -184,14 +186,18 @@ def test_voice_cloning(device, shared_data: Path) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def reference_tts(language: str):
-    """TextToSpeech on the float32 reference backend: the official checkpoints, else random weights (cli's loader)."""
+def reference_tts(language: str, checkpoints: Path, data: Path):
+    """TextToSpeech on the float32 reference backend (cli's loader): the official checkpoints, else random
+    weights with the test data's NLTK corpus, tokenizers and real base-speaker embeddings."""
     from models.demos.openvoice.demo import cli
 
-    extra = [] if official_melotts(language) else ["--random-weights", str(RANDOM_SEED)]
+    extra = [] if official_melotts(checkpoints, language) else [
+        "--random-weights", str(RANDOM_SEED), "--nltk-dir", str(data / "text" / "nltk_data"),
+        "--tokenizer-dir", str(data / "text" / "tokenizers"), "--base-speakers", str(data / "openvoice_v2" / "base_speakers" / "ses"),
+    ]  # fmt: skip
     args = cli.parser().parse_args(
         ["speak", "-", "--language", language, "--target-se", "-", "--backend", "reference",
-         "--checkpoint-dir", str(checkpoint_dir()), *extra]  # fmt: skip
+         "--checkpoint-dir", str(checkpoints), *extra]  # fmt: skip
     )
     return cli.build_speaker(args)
 
@@ -237,13 +243,13 @@ def _speak_outputs(name: str, result, reference_audio: np.ndarray, rate: int, ti
 
 
 @DEVICE_PARAMS
-def test_full_pipeline(device, shared_data: Path) -> None:
+def test_full_pipeline(device, shared_data: Path, checkpoints: Path) -> None:
     """EN text -> MeloTTS -> converter to a cloned voice, on the device; checked against the reference."""
     from models.demos.openvoice.demo.speak import SpeakOptions
 
-    on_host = reference_tts("EN")
+    on_host = reference_tts("EN", checkpoints, shared_data)
     on_device = device_tts(device, on_host)
-    tag = _tag(official_melotts("EN"))
+    tag = _tag(official_melotts(checkpoints, "EN"))
     target = _target_se(on_device, shared_data)
     result = _speak_and_check(device, "EN", TEXTS["EN"], target, SpeakOptions(seed=1), on_device, on_host)
     logger.info(f"EN: {result.audio.size / result.sampling_rate:.2f} s of speech in {result.seconds:.2f} s ({on_device.cloner.backend.name})")
@@ -261,13 +267,13 @@ def test_full_pipeline(device, shared_data: Path) -> None:
 
 @DEVICE_PARAMS
 @pytest.mark.parametrize("language", list(TEXTS))
-def test_multilingual(device, shared_data: Path, language: str) -> None:
+def test_multilingual(device, shared_data: Path, checkpoints: Path, language: str) -> None:
     """Each of the six languages through the pipeline on the device, against the reference."""
     from models.demos.openvoice.demo.speak import SpeakOptions
 
-    on_host = reference_tts(language)
+    on_host = reference_tts(language, checkpoints, shared_data)
     on_device = device_tts(device, on_host)
-    tag = _tag(official_melotts(language))
+    tag = _tag(official_melotts(checkpoints, language))
     target = _target_se(on_device, shared_data)
     result = _speak_and_check(device, language, TEXTS[language], target, SpeakOptions(seed=2), on_device, on_host)
     reference = load_audio(shared_data / "audio" / CLIP_INFO["one_two_three"].filename, result.sampling_rate)
@@ -285,15 +291,15 @@ def _synthesize(tts, text: str, options):
 
 
 @DEVICE_PARAMS
-def test_style_controls(device) -> None:
+def test_style_controls(device, shared_data: Path, checkpoints: Path) -> None:
     """speed, sdp_ratio, noise_scale and noise_scale_w on the device (MeloTTS stage, where they act; the
     converter after it is `test_full_pipeline`'s): frames follow speed, a seed repeats exactly, and turning
     the draws off changes the audio. The full-path `speak` runs the same request (demo/speak.py)."""
     from models.demos.openvoice.demo.speak import SpeakOptions
 
-    on_host = reference_tts("EN")
+    on_host = reference_tts("EN", checkpoints, shared_data)
     on_device = device_tts(device, on_host)
-    tag = _tag(official_melotts("EN"))
+    tag = _tag(official_melotts(checkpoints, "EN"))
     runs = {
         "speed 1.5": SpeakOptions(speed=1.5, seed=3),
         "speed 0.75": SpeakOptions(speed=0.75, seed=3),

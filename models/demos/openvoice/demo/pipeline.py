@@ -9,24 +9,21 @@ The text-to-speech path around `synthesize` (sentences, frontend, streaming) is 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from loguru import logger
 
+from models.demos.openvoice.demo.backends import Backend, SynthesisRequest, SynthesisResult
 from models.demos.openvoice.utils.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
 from models.demos.openvoice.utils.config import OpenVoiceConfig
-from models.demos.openvoice.reference.melo_tts import MeloTTS, PriorDraw
-from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
-from models.demos.openvoice.reference.spectrogram import spectrogram, spectrogram_lengths
-from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 
 # Reference clips longer than this are cut into equal segments that are embedded one by one
 # and averaged with the other clips, as upstream's se_extractor averages its VAD segments.

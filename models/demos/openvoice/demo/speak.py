@@ -38,7 +38,8 @@ import torch
 from loguru import logger
 
 from models.demos.openvoice.utils.audio import prepare_waveform
-from models.demos.openvoice.demo.pipeline import MELO_SAMPLING_RATE, SynthesisRequest, VoiceCloner
+from models.demos.openvoice.demo.backends import MELO_SAMPLING_RATE, SynthesisRequest
+from models.demos.openvoice.demo.pipeline import VoiceCloner
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
 from models.demos.openvoice.text.bert import BertFeatures

@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 from models.demos.openvoice.demo import benchmark_clone
-from models.demos.openvoice.tests.helpers import REF_ENC
+from models.demos.openvoice.tests.helpers import REF_ENC, needs_device
+from models.demos.openvoice.utils.device import is_mock_device
 from models.demos.openvoice.tests.shared_data import require_shared_data
 
 
-def test_benchmark_reports_figures_for_a_short_reference(capsys: pytest.CaptureFixture[str], device_is_mock: bool) -> None:
-    # main() opens (and closes) its own device, as from the command line, in this session's mode
-    # (so this test holds no device itself).
-    mode = "mock" if device_is_mock else "real"
-    assert benchmark_clone.main(["--seconds", "1", "--device-mode", mode, "--ref-enc", str(require_shared_data() / REF_ENC)]) == 0
+@needs_device
+def test_benchmark_reports_figures_for_a_short_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    # main() opens (and closes) its own device, as from the command line (so this test holds none).
+    assert benchmark_clone.main(["--seconds", "1", "--ref-enc", str(require_shared_data() / REF_ENC)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert ("mock" in table[0]) == device_is_mock
+    assert ("mock" in table[0]) == is_mock_device()
     seconds, frames, ops, transfers, peak_kib, per_core_kib, latency = table[-1].split()
     assert (seconds, frames, transfers) == ("1s", "86", "0")
-    if device_is_mock:
+    if is_mock_device():
         assert latency == "n/a"  # mock timing is host emulation: not reported
     else:
         assert float(latency) > 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from models.demos.openvoice.demo.benchmark_converter import STAGES, benchmark, format_table, release_model
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
+from models.demos.openvoice.utils.device import L1_SMALL_SIZE, is_mock_device
 
 
 @pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
-def test_benchmark_converter_short_input(device, device_is_mock: bool) -> None:
+def test_benchmark_converter_short_input(device) -> None:
     model = release_model(config=None, checkpoint=None)  # release shapes, seeded random weights
-    (figures,) = benchmark(device, device_is_mock, model, seconds=[0.3], iterations=2)
+    (figures,) = benchmark(device, is_mock_device(), model, seconds=[0.3], iterations=2)
     assert figures.frames == 26 and figures.samples == 26 * 256
     stages = [s for s in figures.stages if s.name in STAGES]
     assert [s.name for s in stages] == list(STAGES)
@@ -23,7 +23,7 @@ def test_benchmark_converter_short_input(device, device_is_mock: bool) -> None:
     assert figures.forward.host_transfers == 0
     assert all(s.host_transfers == 0 for s in figures.stages)
     assert figures.forward.peak_l1_bytes > 0
-    if device_is_mock:
+    if is_mock_device():
         assert figures.latency_ms is None  # mock timing is host emulation: not reported
         assert figures.end_to_end_ms is None and figures.cold_ms is None
         # The first forward at a new length uploads prepared weights/configs, reads nothing back.

@@ -30,14 +30,15 @@ import pytest
 import torch
 import ttnn
 
-from mock_wormhole import is_mock, shadow
 from models.demos.openvoice.utils.audio import load_audio
 from models.demos.openvoice.utils.config import load_config
-from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
+from models.demos.openvoice.demo.backends import ReferenceBackend
+from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tests.helpers import CONFIG, SAMPLING_RATE, clip_path, reference_encoder
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE, TtnnBackend
+from models.demos.openvoice.demo.backends import TtnnBackend
+from models.demos.openvoice.utils.device import L1_SMALL_SIZE
 from models.demos.openvoice.tests.shared_data import require_shared_data
 
 GOLDEN = "golden/vc_small_b2"
@@ -161,11 +162,10 @@ def test_ten_concurrent_clones_reference() -> None:
 
 def _allocated(device) -> dict[str, int]:
     """Bytes allocated per bank in each buffer type, as tt-metal's allocator counts them, once dead
-    tensors are freed: Python frees a ttnn tensor when its last reference goes, but the mock's shadow
-    table also references every tensor until its next periodic sweep, so on the mock the sweep runs first."""
+    tensors are freed (collected, and the device synchronised: on the mock that also drops the
+    harness's own references to them)."""
     gc.collect()
-    if is_mock(device):
-        shadow.active().collect()  # the mock keeps freed tensors until its table is swept
+    ttnn.synchronize_device(device)
     return {
         str(kind): ttnn.get_memory_view(device, kind).total_bytes_allocated_per_bank
         for kind in (ttnn.BufferType.DRAM, ttnn.BufferType.L1, ttnn.BufferType.L1_SMALL)

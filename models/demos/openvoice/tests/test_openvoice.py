@@ -48,16 +48,19 @@ import torch.nn.functional as F
 import ttnn
 from loguru import logger
 
-from mock_wormhole import assert_no_host_round_trip, capture
+from models.demos.openvoice.utils.graph_report import assert_no_host_round_trip, capture
 from models.demos.openvoice.utils.audio import AudioError, load_audio
 from models.demos.openvoice.utils.config import load_config, parse_config
 from models.demos.openvoice.demo.benchmark_tts import host_reads, release_model, sentence_batch
-from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner, model_fingerprint
+from models.demos.openvoice.demo.backends import ReferenceBackend
+from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner, model_fingerprint
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.utils.device import is_mock_device
 from models.demos.openvoice.tests.helpers import (
+    needs_device,
     CONFIG,
     CONVERTER_LATENTS,
     CONVERTER_MODULE_OF,
@@ -90,8 +93,8 @@ from models.demos.openvoice.tests.helpers import (
     upload_tile,
     upload_time_major,
 )
-from models.demos.openvoice.tt import backend as backend_module
-from models.demos.openvoice.tt.backend import TtnnBackend
+from models.demos.openvoice.demo import backends as backend_module
+from models.demos.openvoice.demo.backends import TtnnBackend
 from models.demos.openvoice.tt.conv import PREPARED_SHAPES, precise_compute_config
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
@@ -426,24 +429,24 @@ def test_same_speaker_halves_are_closer_than_other_speakers(backend: TtnnBackend
     assert tt_same > tt_cross
 
 
-def test_cli_clone_matches_reference(tmp_path: Path, device_is_mock: bool) -> None:
-    """`cli clone --backend ttnn --device-mode <this session's mode>` in its own process (it opens
-    its own device, so this test holds none: a card cannot be opened by two processes)."""
+@needs_device
+def test_cli_clone_matches_reference(tmp_path: Path) -> None:
+    """`cli clone --backend ttnn` in its own process (it opens its own device, so this test holds
+    none: a card cannot be opened by two processes)."""
     out = tmp_path / "se.pt"
     clip = clip_path("one_two_three")
     command = [sys.executable, "-m", "models.demos.openvoice.demo.cli", "clone", str(clip), "--out", str(out),
                "--checkpoint-dir", str(tmp_path / "none"), "--config", str(require_shared_data() / CONFIG),
-               "--ref-enc", str(require_shared_data() / REF_ENC), "--backend", "ttnn",
-               "--device-mode", "mock" if device_is_mock else "real"]  # fmt: skip
+               "--ref-enc", str(require_shared_data() / REF_ENC), "--backend", "ttnn"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    assert f"backend {'ttnn-mock' if device_is_mock else 'ttnn'})" in proc.stdout
+    assert f"backend {'ttnn-mock' if is_mock_device() else 'ttnn'})" in proc.stdout
     config = load_config(require_shared_data() / CONFIG)
     cloner = VoiceCloner(config, ReferenceBackend(config, reference_encoder()), SpeakerEmbeddingCache("test"))
     expected = cloner.extract_se([clip])
     actual = torch.load(out, weights_only=True)
-    check_embedding(device_is_mock, "cli embedding", expected, actual)  # the subprocess runs in this session's mode
+    check_embedding(None, "cli embedding", expected, actual)  # the subprocess opens this session's kind of device
 
 
 def _cloner(backend: TtnnBackend) -> VoiceCloner:

@@ -33,9 +33,9 @@ import pytest
 import torch
 from loguru import logger
 
-from models.demos.openvoice.tests.helpers import DEVICE
+from models.demos.openvoice.tests.helpers import DEVICE, needs_device
 from models.demos.openvoice.tools.check_golden import BACKENDS, GoldenError, GoldenResult, check_folder, flatten_outputs, main as check_golden_main
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
+from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
 from models.demos.openvoice.tests.shared_data import MISSING_MESSAGE, REPO_ROOT, require_shared_data, script_shared_data_dir, shared_data_dir
 
 
@@ -167,12 +167,12 @@ def test_golden_folder_ttnn(device, golden_dir: Path, name: str) -> None:
     assert all(r.passed for r in results), f"outputs below the bar:\n{report}"
 
 
-def test_cli_ttnn_backend(golden_dir: Path, device_is_mock: bool) -> None:
+@needs_device
+def test_cli_ttnn_backend(golden_dir: Path) -> None:
     """`check_golden --backend ttnn` as a user runs it (it opens the device itself)."""
     folder = golden_dir / CLI_FOLDER
     outputs = torch.load(folder / "case.pt", weights_only=False)["outputs"]
-    mode = "mock" if device_is_mock else "real"
-    lines = _check_golden_cli("--backend", "ttnn", "--device-mode", mode, str(folder), timeout=300)
+    lines = _check_golden_cli("--backend", "ttnn", str(folder), timeout=300)
     assert len(lines) == len(outputs), "\n".join(lines)
     for name in outputs:
         line = next(line for line in lines if line.startswith(f"{CLI_FOLDER}/{name} "))
@@ -263,7 +263,6 @@ def bounty_verdict(rows: list[tuple[str, GoldenResult]]) -> tuple[bool, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Every golden folder through the reference and the TTNN port: one table and the bounty's PCC bar.")
     parser.add_argument("folders", nargs="*", help="golden folder names (default: every folder)")
-    parser.add_argument("--device-mode", choices=("auto", "real", "mock"), default=None, help="ttnn backend: the card, or the mock Wormhole")
     args = parser.parse_args(argv)
     golden = golden_root()
     if golden is None:
@@ -275,11 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no golden folder {', '.join(unknown)} in {golden}" if unknown else f"no golden folder in {golden}")
         return 1
 
-    from mock_wormhole import close_device, is_mock, open_device
-
-    device, _ = open_device(mode=args.device_mode, l1_small_size=L1_SMALL_SIZE)
+    device = open_device()
     try:
-        where = "the mock Wormhole" if is_mock(device) else "a Tenstorrent device"
+        where = "the mock Wormhole" if is_mock_device() else "a Tenstorrent device"
         print(f"golden folders in {golden}: {', '.join(names)}; ttnn backend on {where}\n")
         rows = [
             (backend, result)
@@ -298,11 +295,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def test_script_mode_prints_the_table_and_the_bounty_bar(golden_dir: Path) -> None:
-    """`python test_pcc_validation.py --device-mode mock vc_small_tau0` in its own process (it opens its
-    own mock device): a row per output and backend, all PASS, the bounty bar line, exit status 0."""
+    """`python test_pcc_validation.py vc_small_tau0` in its own process (it opens its own device): a row per output and backend, all PASS, the bounty bar line, exit status 0."""
     outputs = flatten_outputs(torch.load(golden_dir / CLI_FOLDER / "case.pt", weights_only=False)["outputs"])
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--device-mode", "mock", CLI_FOLDER],
+        [sys.executable, str(Path(__file__).resolve()), CLI_FOLDER],
         cwd=REPO_ROOT,
         env={**os.environ, "OPENVOICE_SHARED_DATA": str(golden_dir.parent)},
         capture_output=True,
@@ -332,7 +328,7 @@ def test_script_mode_fails_below_the_bounty_bar_or_on_a_bad_folder(capsys) -> No
     error = GoldenResult("vc", "ERROR", float("inf"), 0.0, "RuntimeError: boom")
     assert not bounty_verdict([("ttnn", good), ("ttnn", error)])[0]
     assert table_lines([("ttnn", error)])[1].split()[-3:] == ["FAIL", "(RuntimeError:", "boom)"]
-    assert main(["--device-mode", "mock", "no_such_folder"]) == 1
+    assert main(["no_such_folder"]) == 1
     assert "no golden folder no_such_folder" in capsys.readouterr().out
 
 

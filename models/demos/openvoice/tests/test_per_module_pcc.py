@@ -35,7 +35,7 @@ import torch.nn.functional as F
 import ttnn
 from loguru import logger
 
-from mock_wormhole import is_mock
+from models.demos.openvoice.utils.device import is_mock_device
 from models.demos.openvoice.reference.attentions import MultiHeadAttention
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.generator import Generator
@@ -447,7 +447,7 @@ def check_case(device, name: str, case: DurationCase) -> None:
             f"worst item PCC {worst_pcc:.10f}, max_rel {worst_rel:.2e}"
         )
     expected_w, actual_w = case.durations(case.logw_sdp, case.logw_dp), case.durations(logw_sdp, logw_dp)
-    if is_mock(device):
+    if is_mock_device():
         differ = torch.nonzero(actual_w != expected_w).tolist()
         assert not differ, f"{name}: integer durations differ at [item, 0, token] {differ}"
     else:  # a card's tf32 matmuls may move a token across an integer: at most one frame

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 import ttnn
 from loguru import logger
 
-from mock_wormhole import assert_no_host_round_trip, capture
+from models.demos.openvoice.utils.graph_report import assert_no_host_round_trip, capture
 from models.demos.openvoice.reference.attentions import (
     MultiHeadAttention,
     _absolute_to_relative,

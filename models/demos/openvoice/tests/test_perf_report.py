@@ -16,15 +16,15 @@ from models.demos.openvoice.tools.perf_report import (
     MELO_TTS,
     ModelRun,
     OpRow,
-    assert_device_perf,
-    check_device_perf,
+    assert_model_times,
+    check_model_times,
     latest_ops_report,
     op_type_table,
     read_ops_report,
     signpost_message,
     split_models,
 )
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
+from models.demos.openvoice.utils.device import L1_SMALL_SIZE
 
 # The leading columns of tt-metal's ops_perf_results_*.csv (tools/tracy/process_ops_logs.py OPS_CSV_HEADER).
 HEADER = [
@@ -136,23 +136,23 @@ def test_not_an_ops_report(tmp_path: Path) -> None:
 def test_expected_device_perf_check(tmp_path: Path) -> None:
     runs = split_models(read_ops_report(two_model_report(tmp_path / "r.csv")))
     # converter 6.0 ms/iter, clone 1.0 ms/iter (see two_model_report)
-    checks = check_device_perf(runs, {CONVERTER: 6.1, CLONE: 1.02}, margin=0.05)
+    checks = check_model_times(runs, {CONVERTER: 6.1, CLONE: 1.02}, margin=0.05)
     assert [c.status for c in checks] == ["ok", "ok"]
-    assert_device_perf(checks)
+    assert_model_times(checks)
 
-    checks = check_device_perf(
+    checks = check_model_times(
         runs, {CONVERTER: 5.0, CLONE: 2.0, MELO_TTS: 10.0}, margin=0.05, budget_ms={CLONE: 5.0}
     )
     assert [c.status for c in checks] == ["too slow", "faster than expected", "missing"]
     with pytest.raises(AssertionError) as failure:
-        assert_device_perf(checks)
+        assert_model_times(checks)
     message = str(failure.value)
     assert "converter, clone, melo_tts" in message
     assert "converter    measured 6.000 ms/iter, expected 5.000 ms +-5% [4.750, 5.250]" in message
     assert "TOO SLOW" in message and "FASTER THAN EXPECTED (update the expected value" in message
 
     # Budgets (the bounty's RTF targets) apply even before a card measurement calibrates the expected value.
-    checks = check_device_perf(runs, {CONVERTER: None, CLONE: None}, margin=0.05, budget_ms={CONVERTER: 3.0, CLONE: 2.0})
+    checks = check_model_times(runs, {CONVERTER: None, CLONE: None}, margin=0.05, budget_ms={CONVERTER: 3.0, CLONE: 2.0})
     assert [c.status for c in checks] == ["over budget", "not calibrated"]
     assert [c.failed for c in checks] == [True, False]
 

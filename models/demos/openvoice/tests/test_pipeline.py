@@ -9,7 +9,8 @@ import torch
 
 from models.demos.openvoice.utils.audio import AudioError, load_audio
 from models.demos.openvoice.utils.config import load_config
-from models.demos.openvoice.demo.pipeline import SE_SEGMENT_SECONDS, ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner, split_segments
+from models.demos.openvoice.demo.backends import ReferenceBackend
+from models.demos.openvoice.demo.pipeline import SE_SEGMENT_SECONDS, SpeakerEmbeddingCache, VoiceCloner, split_segments
 from models.demos.openvoice.tests.helpers import CONFIG, clip_path, reference_encoder
 from models.demos.openvoice.tests.shared_data import require_shared_data
 

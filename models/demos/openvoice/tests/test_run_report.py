@@ -12,8 +12,8 @@ import pytest
 
 from models.demos.openvoice.tests.helpers import bar
 from models.demos.openvoice.tools.run_report import CLONE, CONVERTER, MELO, NOT_FOUND, write_report
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-from mock_wormhole import is_mock
+from models.demos.openvoice.utils.device import L1_SMALL_SIZE
+from models.demos.openvoice.utils.device import is_mock_device
 
 STAGES = {
     CONVERTER: ["posterior_encoder", "flow", "reverse_flow", "generator", "download"],
@@ -62,7 +62,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
 def test_run_report_small(device, shared_data: Path, tmp_path: Path) -> None:
-    markdown = write_report(device, is_mock(device), tmp_path / "report", shared_data, small=True, checkpoint_dir=tmp_path / "no_checkpoints")
+    markdown = write_report(device, is_mock_device(), tmp_path / "report", shared_data, small=True, checkpoint_dir=tmp_path / "no_checkpoints")
     text = markdown.read_text()
 
     per_model = _table(text, "| model | case | audio s |")
@@ -70,7 +70,7 @@ def test_run_report_small(device, shared_data: Path, tmp_path: Path) -> None:
     for model, case, seconds, ops, _, _, worst, rtf in per_model:
         assert int(ops) > 0 and float(seconds) > 0, (model, case)
         assert float(worst) > 0.99, (model, case, worst)
-        if is_mock(device):
+        if is_mock_device():
             assert rtf == "-"  # the mock's timing is host emulation
         else:
             assert float(rtf) > 0

@@ -31,9 +31,11 @@ pytest.importorskip("melo", reason="MeloTTS text code not installed (melotts-krq
 from models.demos.openvoice.demo.random_weights import converter_config, random_converter  # noqa: E402
 from models.demos.openvoice.demo import cli  # noqa: E402
 from models.demos.openvoice.demo.demo import device_tts  # noqa: E402
-from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
+from models.demos.openvoice.demo.backends import ReferenceBackend
+from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
 from models.demos.openvoice.demo.speak import SentencePriorDraw, SpeakOptions, TextToSpeech, silence_samples  # noqa: E402
-from models.demos.openvoice.tests.helpers import DEVICE, DEVICE_AUDIO_BAR, assert_items_close, bar, pcc_value  # noqa: E402
+from models.demos.openvoice.tests.helpers import DEVICE, DEVICE_AUDIO_BAR, assert_items_close, bar, needs_device, pcc_value  # noqa: E402
+from models.demos.openvoice.utils.device import is_mock_device  # noqa: E402
 from models.demos.openvoice.text.frontend import FrontendError  # noqa: E402
 from models.demos.openvoice.tests.shared_data import REPO_ROOT, require_shared_data  # noqa: E402
 
@@ -72,7 +74,8 @@ def _check_wav(path: Path, printed: str) -> np.ndarray:
     return audio
 
 
-def test_speak_en_reference_and_device(tmp_path: Path, capsys, device_is_mock: bool) -> None:
+@needs_device
+def test_speak_en_reference_and_device(tmp_path: Path, capsys) -> None:
     """The issue's command on the reference backend (clone from jfk.flac) and, in its own process (it opens its
     own device), on this session's device (the mock here): same lengths, audio PCC >= 0.999 on the mock."""
     data = require_shared_data()
@@ -89,7 +92,7 @@ def test_speak_en_reference_and_device(tmp_path: Path, capsys, device_is_mock: b
     torch.save(cloner.extract_se([data / "audio" / "jfk.flac"]), target_se)
     command = [sys.executable, "-m", "models.demos.openvoice.demo.cli",
                *_speak_args(tmp_path, "EN", "--target-se", str(target_se), "--out", str(tt_wav)),
-               "--backend", "ttnn", "--device-mode", "mock" if device_is_mock else "real"]  # fmt: skip
+               "--backend", "ttnn"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
@@ -98,7 +101,7 @@ def test_speak_en_reference_and_device(tmp_path: Path, capsys, device_is_mock: b
     assert tt_audio.size == ref_audio.size  # integer durations are exact on the device
     pcc = pcc_value(ref_audio, tt_audio)
     print(f"speak EN reference vs device audio PCC {pcc:.6f}")
-    assert pcc >= (MOCK_SPEAK_PCC if device_is_mock else DEVICE_AUDIO_BAR.pcc), pcc
+    assert pcc >= (MOCK_SPEAK_PCC if is_mock_device() else DEVICE_AUDIO_BAR.pcc), pcc
 
 
 @pytest.mark.parametrize("language", ["ES", "FR", "ZH", "JP", "KR"])

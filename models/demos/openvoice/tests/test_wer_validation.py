@@ -23,7 +23,6 @@ Nothing is downloaded: every test runs with outgoing connections refused (`offli
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -231,16 +230,17 @@ def test_voice_clone_check(encoder, shared_data: Path) -> None:
     assert same == pytest.approx(result.to_target, abs=1e-6)
 
 
-def test_official_conversion_meets_bounty_bars(transcriber, encoder, shared_data: Path, tmp_path: Path) -> None:
+def test_official_conversion_meets_bounty_bars(transcriber, encoder, shared_data: Path, tmp_path: Path, model_location_generator) -> None:
     """With the official converter checkpoint: quick_brown_fox in jfk's voice keeps its words (WER < 3 %),
     sounds like jfk (> 0.70) and closer to jfk than the source did. Float32 reference backend: the
     TTNN demo targets apply the same checks to their own outputs."""
-    checkpoint_dir = Path(os.environ.get("OPENVOICE_CHECKPOINT_DIR", "checkpoints_v2"))
+    checkpoint_dir = Path(model_location_generator("checkpoints_v2", model_subdir="OpenVoice"))
     checkpoint = checkpoint_dir / "converter" / "checkpoint.pth"
     if not checkpoint.is_file():
         pytest.skip(f"official checkpoint not found: {checkpoint} (python -m models.demos.openvoice.demo.download)")
     from models.demos.openvoice.utils.config import load_config
-    from models.demos.openvoice.demo.pipeline import ReferenceBackend, SpeakerEmbeddingCache, VoiceCloner
+    from models.demos.openvoice.demo.backends import ReferenceBackend
+    from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner
     from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 
     config_path = checkpoint_dir / "converter" / "config.json"

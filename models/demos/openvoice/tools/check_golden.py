@@ -12,11 +12,11 @@ checked: an output the runner does not produce is a FAIL. The exit status is 0 o
 every output of every folder is within tolerance (1e-4 absolute, float32 on the CPU; no
 output currently needs a looser one).
 
-    python -m models.demos.openvoice.tools.check_golden --backend ttnn [--device-mode mock] DIR ...
+    python -m models.demos.openvoice.tools.check_golden --backend ttnn DIR ...
 
 runs the same cases through the TTNN port instead (`TTNN_RUNNERS`: `TtToneColorConverter`,
-`TtSpeakerEncoder`, `TtMeloTTS`) on a Tenstorrent device or, with `--device-mode mock`, the
-mock Wormhole (`mock_wormhole.open_device`). TTNN computes in bf16/fp32 with its
+`TtSpeakerEncoder`, `TtMeloTTS`) on the device `ttnn.open_device` opens (a Tenstorrent card; the
+mock Wormhole in this repository's environment on a host without one). TTNN computes in bf16/fp32 with its
 own rounding, so the 1e-4 rule does not apply: each output line carries its PCC and max-abs
 error, `<folder>/<name>  pcc=<p>  max_abs=<err>  bar=<bar>  PASS|FAIL`, and passes when the
 PCC reaches the project's bar (`tests/helpers.py`: 0.999 on the mock; on a card 0.99 per
@@ -283,7 +283,7 @@ def check_folder(folder: str | Path, backend: str = "reference", device: Any = N
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "ttnn" and device is None:
-        raise ValueError("the ttnn backend needs an open device (mock_wormhole.open_device)")
+        raise ValueError("the ttnn backend needs an open device (utils/device.py open_device)")
     if not folder.is_dir():
         raise GoldenError(f"{folder}: no such golden folder")
     case = load_case(folder)
@@ -292,9 +292,9 @@ def check_folder(folder: str | Path, backend: str = "reference", device: Any = N
     kind = str(case["kind"])
     logger.info(f"{folder.name}: kind '{kind}', backend {backend}")
     if backend == "ttnn":
-        from mock_wormhole import is_mock
+        from models.demos.openvoice.utils.device import is_mock_device
 
-        mock = is_mock(device)
+        mock = is_mock_device()
         comparisons = resolve_runner(kind, TTNN_RUNNERS)(folder, device)
         results = [_compare_ttnn(folder.name, name, expected, actual, mock) for name, expected, actual in comparisons]
     else:
@@ -314,22 +314,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backend", choices=BACKENDS, default="reference", help="reference (float32, 1e-4 rule) or ttnn (PCC bars)"
     )
-    parser.add_argument(
-        "--device-mode", choices=("auto", "real", "mock"), default=None, help="ttnn backend: the card, or the mock Wormhole"
-    )
     args = parser.parse_args(argv)
     device = None
     if args.backend == "ttnn":
-        from mock_wormhole import open_device
+        from models.demos.openvoice.utils.device import open_device
 
-        from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
-
-        device, _ = open_device(mode=args.device_mode, l1_small_size=L1_SMALL_SIZE)
+        device = open_device()
     try:
         return _check_all(args.folders, args.backend, device)
     finally:
         if device is not None:
-            from mock_wormhole import close_device
+            from models.demos.openvoice.utils.device import close_device
 
             close_device(device)
 

@@ -9,9 +9,9 @@ Without a path the newest `ops_perf_results_*.csv` under `$TT_METAL_PROFILER_DIR
 `$TT_METAL_HOME/generated/profiler`, else `./generated/profiler` is read. Here, where no
 card exists:
 
-    python -m models.demos.openvoice.tools.perf_report --mock [--tts]
+    python -m models.demos.openvoice.tools.perf_report --graph [--tts]
 
-builds the same workloads on the mock Wormhole and prints the same per-op-type tables from a
+builds the same workloads on the device (the mock Wormhole here) and prints the same per-op-type tables from a
 graph capture of one warm iteration: counts only (the mock has no device time).
 
 The ops report (tt-metal `tools/tracy/process_ops_logs.py`) has one row per program run on a
@@ -29,10 +29,9 @@ signpost is read as one model, "all".
 
 Outputs: the per-op-type table (count, count per iteration, total device kernel time,
 share of the model's time), a per-model summary (device kernel ms per iteration, RTF =
-that time / audio seconds) and `check_device_perf`, tt-metal's `models_device_performance_bare_metal`
-check: measured per-iteration device kernel time within expected * (1 +- margin), both
-sides (faster than the window means "update the expected value", as tt-metal's
-`check_device_perf_results` says), plus optional upper budgets (the bounty's RTF targets).
+that time / audio seconds) and `check_model_times`: every model of one report against expected
+* (1 +- margin) and optional upper budgets (the bounty's RTF targets). The per-model pytest check is
+tt-metal's own harness (`run_device_perf` -> `check_device_perf`, tests/test_perf_device_openvoice.py).
 """
 
 from __future__ import annotations
@@ -285,7 +284,7 @@ class PerfCheck:
         )
 
 
-def check_device_perf(
+def check_model_times(
     runs: Sequence[ModelRun],
     expected_ms: Mapping[str, float | None],
     margin: float,
@@ -316,7 +315,7 @@ def check_device_perf(
     return checks
 
 
-def assert_device_perf(checks: Sequence[PerfCheck]) -> None:
+def assert_model_times(checks: Sequence[PerfCheck]) -> None:
     """Fail with one readable line per model when any check failed."""
     report = "\n".join(check.describe() for check in checks)
     logger.info("device kernel time per iteration:\n" + report)
@@ -448,7 +447,7 @@ def device_ops(graph: list[dict]) -> list[str]:
 
 def capture_run(workload: Workload) -> tuple[ModelRun, Any]:
     """One warm iteration of `workload` under graph capture -> (ModelRun without device times, GraphReport)."""
-    from mock_wormhole import capture
+    from models.demos.openvoice.utils.graph_report import capture
 
     report = capture(workload.run)
     rows = [OpRow(code, "tt_dnn_device", None, None, None) for code in device_ops(report.graph)]
@@ -471,20 +470,19 @@ def format_report(runs: Sequence[ModelRun], source: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="?", type=Path, help="ops_perf_results_*.csv (default: the newest one)")
-    parser.add_argument("--mock", action="store_true", help="graph capture on the mock Wormhole instead (counts only)")
-    parser.add_argument("--tts", action="store_true", help="with --mock: MeloTTS too (slow on the mock)")
+    parser.add_argument("--graph", action="store_true", help="graph capture of one warm iteration instead (op counts, no times)")
+    parser.add_argument("--tts", action="store_true", help="with --graph: MeloTTS too (slow on the mock)")
     parser.add_argument("--converter-seconds", type=float, default=5.0)
     parser.add_argument("--clone-seconds", type=float, default=10.0)
     parser.add_argument("--tts-seconds", type=float, default=5.0)
     args = parser.parse_args(argv)
-    if args.mock:
+    if args.graph:
         if args.csv is not None:
-            parser.error("--mock takes no CSV")
-        from mock_wormhole import close_device, open_device
-        from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
+            parser.error("--graph takes no CSV")
+        from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
 
         start = time.perf_counter()
-        device, _ = open_device("mock", l1_small_size=L1_SMALL_SIZE)
+        device = open_device()
         try:
             workloads = build_workloads(
                 device, args.converter_seconds, args.clone_seconds, args.tts_seconds if args.tts else None
@@ -492,7 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs = mock_model_runs(workloads)
         finally:
             close_device(device)
-        source = f"graph capture of one warm iteration per model on the mock Wormhole ({time.perf_counter() - start:.0f} s)"
+        where = "the mock Wormhole" if is_mock_device() else "the device"
+        source = f"graph capture of one warm iteration per model on {where} ({time.perf_counter() - start:.0f} s)"
     else:
         try:
             path = args.csv if args.csv is not None else latest_ops_report()

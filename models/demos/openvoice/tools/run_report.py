@@ -1,18 +1,18 @@
 """Run report: per model (converter, clone, MeloTTS) and per stage, what the device ran and how close it is.
 
-    python -m models.demos.openvoice.tools.run_report --device-mode mock --out outputs/report [--small]
+    python -m models.demos.openvoice.tools.run_report --data ../shared/data --out outputs/report [--small]
 
 Writes `<out>/report.md` and `<out>/report.png`. Per model, case and stage:
 
 * op count and host transfers (uploads / downloads) of a WARM run of the stage, from graph capture
-  (`mock_wormhole.capture`): the weights are prepared and the programs cached by a first run;
+  (`utils/graph_report.capture`): the weights are prepared and the programs cached by a first run;
 * PCC of the stage's output against the float32 PyTorch reference on the same inputs (each device stage
   is fed the previous device stage's output, so the error accumulates as in a real run);
 * RTF of the warm device run (card only; "-" on the mock, whose timing is host emulation);
 * WER and speaker similarity of a conversion with the official checkpoints
-  (`$OPENVOICE_CHECKPOINT_DIR`, default `checkpoints_v2/`), else "official checkpoint not found".
+  (`--checkpoint-dir`, default `checkpoints_v2/`), else "official checkpoint not found".
 
-Cases: the goldens in `$OPENVOICE_SHARED_DATA/golden` (small upstream-format models: vc_small_b2,
+Cases: the goldens in `<--data>/golden` (small upstream-format models: vc_small_b2,
 tts_small_en) and, unless `--small`, the release shapes with seeded random weights (converter and
 MeloTTS, `--seconds` of audio, builders of demo/benchmark_converter.py and demo/benchmark_tts.py), the
 second goldens (vc_small_tau0, tts_small_b3) and a longer clone. The clone runs the REAL reference-encoder
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,7 +35,9 @@ import torch
 import ttnn
 from loguru import logger
 
-from mock_wormhole import capture, close_device, open_device
+from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
+from models.demos.openvoice.utils.graph_report import capture
+from models.demos.openvoice.demo.download import DEFAULT_DIR
 from models.common.utility_functions import comp_pcc
 from models.demos.openvoice.utils.audio import load_audio
 from models.demos.openvoice.utils.config import load_config
@@ -46,7 +47,6 @@ from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.demos.openvoice.tt.backend import L1_SMALL_SIZE
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.tt.commons import from_time_major
@@ -243,7 +243,7 @@ def quality(device: Any, data: Path, checkpoint_dir: Path) -> list[Quality]:
     from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner
     from models.demos.openvoice.eval import similarity, wer
     from models.demos.openvoice.eval.clips import CLIPS  # the clips' transcripts
-    from models.demos.openvoice.tt.backend import TtnnBackend
+    from models.demos.openvoice.demo.backends import TtnnBackend
 
     config_path = checkpoint_dir / "converter" / "config.json"
     config = load_config(config_path)
@@ -353,7 +353,7 @@ def write_report(
     """Run every case and write `out/report.md` + `out/report.png`; returns the markdown's path."""
     out.mkdir(parents=True, exist_ok=True)
     results = run_cases(device, mock, data, small, seconds)
-    qualities = quality(device, data, checkpoint_dir or Path(os.environ.get("OPENVOICE_CHECKPOINT_DIR", "checkpoints_v2")))
+    qualities = quality(device, data, checkpoint_dir or DEFAULT_DIR)
     png = plot(results, out / "report.png")
     device_name = "mock Wormhole (shadow execution: numbers, no timing)" if mock else "Tenstorrent device"
     markdown = out / "report.md"
@@ -364,18 +364,17 @@ def write_report(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device-mode", choices=("auto", "real", "mock"), default="auto")
+    parser.add_argument("--data", type=Path, required=True, help="the test-data folder (goldens, reference-encoder weights, clips), e.g. ../shared/data")
     parser.add_argument("--out", type=Path, default=Path("outputs/report"))
     parser.add_argument("--small", action="store_true", help="goldens and one short clip only (fast)")
     parser.add_argument("--seconds", type=float, default=2.0, help="audio of the release-shape cases")
-    parser.add_argument("--checkpoint-dir", type=Path, default=None, help="official checkpoints (default $OPENVOICE_CHECKPOINT_DIR or checkpoints_v2)")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None, help=f"official checkpoints (default {DEFAULT_DIR})")
     args = parser.parse_args(argv)
-    data = os.environ.get("OPENVOICE_SHARED_DATA")
-    if not data:
-        parser.error("OPENVOICE_SHARED_DATA must point to the shared data folder (goldens, reference-encoder weights, clips)")
-    device, mock = open_device(mode=None if args.device_mode == "auto" else args.device_mode, l1_small_size=L1_SMALL_SIZE)
+    if not (args.data / "golden").is_dir():
+        parser.error(f"--data {args.data}: no golden/ folder there (the shared test data: goldens, reference-encoder weights, clips)")
+    device, mock = open_device(), is_mock_device()
     try:
-        markdown = write_report(device, mock, args.out, Path(data), args.small, args.seconds, args.checkpoint_dir)
+        markdown = write_report(device, mock, args.out, args.data, args.small, args.seconds, args.checkpoint_dir)
     finally:
         close_device(device)
     print(markdown.read_text())

@@ -39,7 +39,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.demos.openvoice.tt.commons import cast, to_time_major, upload
+from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
