@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Standalone stand-in for tt-metal's root ``conftest.py`` (this repository only).
 
 Inside a tt-metal checkout, ``models/demos/openvoice`` runs on tt-metal's own conftest; here this

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 # The test command (README, .ci/run): build/reuse .venv from requirements.lock, then pytest.
 # Extra arguments go to pytest, e.g. ./run_tests.sh models/demos/openvoice/tests -k golden
 set -euo pipefail

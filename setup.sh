@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 # One command for a newcomer: build .venv (Python 3.12, ttnn 0.81.1, torch, ...) and run the
 # main job: clone a voice from reference clips, then convert a source clip to it when the
 # official converter checkpoint is present (checkpoints_v2/, see README "Checkpoints").
 #
 #   ./setup.sh [REFERENCE.wav ...]     default references: ../shared/data/audio/jfk.flac
-# Backend: TTNN on a Tenstorrent device when present, else the float32 reference
-# (override with OPENVOICE_BACKEND=reference|ttnn, OPENVOICE_DEVICE=auto|real|mock).
+# Backend: TTNN on the device ttnn opens: a Tenstorrent card, or on a host without one this
+# repository's mock Wormhole (override with OPENVOICE_BACKEND=reference|ttnn).
+#
+# Where ../shared/data exists (this project's offline data), the places the download helper fills
+# for a real user (checkpoints_v2/nltk_data, bert/<hub id>/ tokenizers, base_speakers/ses) are
+# filled from it with symlinks, so every README command runs as written; a real user runs
+# `python -m models.demos.openvoice.demo.download ...` instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/create_env.sh
 python=.venv/bin/python
 export TT_LOGGER_LEVEL="${TT_LOGGER_LEVEL:-error}"  # tt-metal's device logs would bury the demo's output
-data="${OPENVOICE_SHARED_DATA:-../shared/data}"
-ckpt="${OPENVOICE_CHECKPOINT_DIR:-checkpoints_v2}"
+data=../shared/data
+ckpt=checkpoints_v2
 backend="${OPENVOICE_BACKEND:-auto}"
 refs=("$@")
 [ ${#refs[@]} -gt 0 ] || refs=("$data/audio/jfk.flac")
+
+link() {  # link TARGET NAME: NAME -> TARGET unless NAME already exists (a real download wins)
+    [ -e "$2" ] || [ -L "$2" ] || { mkdir -p "$(dirname "$2")"; ln -s "$(cd "$1" && pwd)" "$2"; }
+}
+if [ -d "$data" ]; then
+    link "$data/text/nltk_data" "$ckpt/nltk_data"
+    link "$data/openvoice_v2/base_speakers/ses" "$ckpt/base_speakers/ses"
+    (cd "$data/text/tokenizers" && find . -name vocab.txt -printf '%h\n') | while read -r hub_id; do
+        link "$data/text/tokenizers/$hub_id" "$ckpt/bert/${hub_id#./}"
+    done
+fi
 
 weights=(--checkpoint-dir "$ckpt" --backend "$backend")
 if [ ! -f "$ckpt/converter/checkpoint.pth" ]; then
@@ -43,5 +61,5 @@ if [ -f "$ckpt/converter/checkpoint.pth" ] && [ -f "$ckpt/melotts/EN/checkpoint.
 else
     echo "Text to speech skipped: official MeloTTS EN / converter checkpoints not found in $ckpt."
     echo "Get them with: $python -m models.demos.openvoice.demo.download --checkpoint-dir $ckpt --melotts EN --bert EN --nltk"
-    echo "Try the path with seeded random weights (noise, not speech): .venv/bin/openvoice speak \"Hello world.\" --language EN --target-se outputs/target_se.pt --random-weights 0 --out outputs/speak_noise.wav"
+    echo "Try the path with seeded random weights (noise, not speech): .venv/bin/openvoice speak \"Hello world. How are you?\" --language EN --target-se outputs/target_se.pt --random-weights 0 --out outputs/speak.wav"
 fi

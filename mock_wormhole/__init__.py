@@ -1,4 +1,4 @@
-# SPDX-FileCopyrightText: © 2026 OpenVoice-TTNN contributors
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
 # SPDX-License-Identifier: Apache-2.0
 """Mock Wormhole: run the port's ttnn code on a host without a Tenstorrent card.
 

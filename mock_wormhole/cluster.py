@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """UMD cluster descriptors for mocked Wormhole boards.
 
 `TT_METAL_MOCK_CLUSTER_DESC_PATH=<yaml>` makes tt-metal mock every driver call

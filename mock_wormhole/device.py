@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Choosing and opening a Tenstorrent device: the real card when present, else the mock.
 
 Mode, from strongest to weakest: the ``mode`` argument (the pytest plugin passes

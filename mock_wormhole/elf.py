@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """A minimal RISC-V ELF32 executable for the stub kernel compiler.
 
 tt-metal parses every kernel and firmware binary it "builds" (llrt/tt_elffile.cpp)

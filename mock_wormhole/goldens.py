@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Harness golden functions: torch statements of ttnn ops that ttnn 0.81.1 lacks or gets wrong for us.
 
 Shadow execution (:mod:`.shadow`) uses, for each operation, the golden registered

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Host emulation of how a value is stored in a ttnn dtype.
 
 Shadow values are kept as float32 (integer dtypes: int64) holding exactly the

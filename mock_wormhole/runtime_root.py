@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Private tt-metal runtime root and build cache for the mock device.
 
 Opening even a mocked device makes tt-metal build firmware and, later, every

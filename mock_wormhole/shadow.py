@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Shadow-golden execution: real ttnn calls on the mock device, torch values on the side.
 
 A mock device runs every op's host-side code (validation, output specs, program

@@ -1,4 +1,4 @@
-# SPDX-FileCopyrightText: © 2026 OpenVoice-TTNN contributors
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
 # SPDX-License-Identifier: Apache-2.0
 """Make plain ``ttnn.open_device`` open the mock Wormhole in this repository's environment.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Standalone stand-in for tt-metal's ``models/conftest.py`` (this repository only): its autouse ``ensure_gc``."""
 
 import gc

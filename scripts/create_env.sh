@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 # Create (or reuse) the project's virtual environment in .venv from requirements.lock.
 #
 # ttnn 0.81.1 ships wheels for CPython 3.10 and 3.12; the lock is resolved for 3.12 (several
@@ -9,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 lock="$root/requirements.lock"
-nodeps="$root/requirements-nodeps.txt"  # installed without dependencies (MeloTTS's text code)
+nodeps="$root/models/demos/openvoice/requirements-nodeps.txt"  # installed without dependencies (MeloTTS's text code)
 
 find_python() {
     local candidate

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """This repository's CI rule, loaded by ``./run_tests.sh`` (``-p tests.ci_skip_guard``) and so by ``.ci/run``:
 with ``CI=true`` every skip fails unless its reason is one of ``ALLOWED_CI_SKIPS``. Golden-data and
 mock-device tests must run in CI; a test may skip only because the hardware or the official

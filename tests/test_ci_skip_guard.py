@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """In CI only device/mock/checkpoint skips are allowed; any other skip fails the run (conftest.py)."""
 
 from __future__ import annotations

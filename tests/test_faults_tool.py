@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Mechanics of the porting-fault tool (`python -m tests.faults`), without running the model's tests.
 
 The catalogue must fit today's `tt/` tree (every snippet exactly once, unique names, existing

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Standalone stand-in for tt-metal's ``models/common/utility_functions.py`` (this repository's root only).
 
 Inside a tt-metal checkout the model imports tt-metal's own file; here this one supplies the

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Standalone stand-in for tt-metal's ``models/perf/device_perf_utils.py`` (this repository's root only).
 
 Same names, signatures and return values as tt-metal's (commit eed09f269c3c, see TRADEOFFS.md

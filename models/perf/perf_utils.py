@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Standalone stand-in for tt-metal's ``models/perf/perf_utils.py`` (this repository's root only).
 
 ``prep_perf_report`` with tt-metal's signature (commit 0d32ee4daff5, see TRADEOFFS.md "tt-metal

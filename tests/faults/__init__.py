@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Porting-fault catalogue: inject realistic porting mistakes into `tt/` and check that the tests notice.
 
     .venv/bin/python -m tests.faults                 # every fault, one worker

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """`python -m tests.faults`: run the porting-fault catalogue (see the package docstring)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The catalogue: realistic porting faults of the converter and clone paths (MeloTTS's are in
 `melotts.py`, added to `FAULTS` at the end), and the tests that should catch them.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS porting faults for the catalogue: text encoder and its relative-position attention,
 the transformer flow, both duration predictors and the spline, length regulation and `infer`.
 

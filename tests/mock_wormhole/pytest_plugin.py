@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """pytest plugin of the mock Wormhole harness, loaded by the root ``conftest.py``: everything the
 tt-metal-shaped fixtures there need to run on a card or on the mock.
 

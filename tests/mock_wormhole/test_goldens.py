@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Harness goldens and ttnn's own goldens, each checked against torch through real ttnn calls.
 
 Every test calls the ttnn op on the `device` fixture and compares `ttnn.to_torch`
@@ -15,7 +17,8 @@ import torch.nn.functional as F
 import ttnn
 from mock_wormhole.rounding import bf16, block_float_round, round_to_dtype
 from mock_wormhole.shadow import ShadowError
-from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
+from tests.mock_wormhole.bars import pcc_for
+from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc
 
 CONV_PARAMS = [{"l1_small_size": 16384}]
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Tests of the device harness itself: they pass on the mock and on a real N150/N300.
 
 Device-mode resolution and the plugin's skip logic are tested without a device;
@@ -17,7 +19,8 @@ from mock_wormhole.goldens import HARNESS_GOLDENS
 from models.demos.openvoice.utils.graph_report import assert_no_host_round_trip, capture
 from mock_wormhole.rounding import bf16
 from mock_wormhole.shadow import ShadowError, active
-from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
+from tests.mock_wormhole.bars import pcc_for
+from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc
 
 L, C = 96, 64  # sequence length and channels of the small program
 

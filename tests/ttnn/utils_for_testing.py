@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Standalone stand-in for tt-metal's ``tests/ttnn/utils_for_testing.py`` (this repository's root only).
 
 Same names, signatures and return values as tt-metal's (commit 019b681e59da, see TRADEOFFS.md

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures of the OpenVoice tests beyond tt-metal's (the device ones come from tt-metal's root conftest)."""
 
 from __future__ import annotations

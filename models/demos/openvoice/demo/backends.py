@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The pipeline's backends: the `Backend` contract, its float32 reference (`ReferenceBackend`) and
 its TTNN implementation (`TtnnBackend`), side by side.
 

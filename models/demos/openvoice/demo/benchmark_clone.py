@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Clone (speaker-embedding) latency on TTNN for 3 s, 10 s and 30 s references.
 
     python -m models.demos.openvoice.demo.benchmark_clone [--seconds 3 10 30]

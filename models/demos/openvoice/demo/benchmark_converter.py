@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Tone-colour converter (`voice_conversion`) on TTNN for 5 s and 10 s inputs.
 
     python -m models.demos.openvoice.demo.benchmark_converter [--seconds 5 10]

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS `infer` on TTNN for 2, 5, 10 and 20 s of speech and a batch of 4 sentences.
 
     python -m models.demos.openvoice.demo.benchmark_tts [--seconds 2 5 10 20] [--batch 4]

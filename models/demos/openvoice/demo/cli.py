@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """OpenVoice V2 voice cloning from the command line.
 
     # clone: speaker embedding of one or more reference clips (averaged)

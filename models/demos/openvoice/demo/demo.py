@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """tt-metal demo targets: `pytest models/demos/openvoice/demo/demo.py[::test_...]`.
 
 * `test_voice_cloning`: clone several real references (real V2 reference-encoder weights) on the device and
@@ -14,7 +16,7 @@ is NOISE, so only lengths, rates, finiteness, determinism and device-vs-referenc
 
 The device is the card, or the mock Wormhole here (numbers from ttnn's golden functions). Every device
 result is compared with the float32 reference backend run on the same inputs and draws, with the bars of
-tests/helpers.py. Inputs are kept short (about a second of audio, one short sentence per language) so the
+utils/accuracy.py. Inputs are kept short (about a second of audio, one short sentence per language) so the
 whole file runs in well under two minutes on the mock.
 
 Outputs in `outputs/demo/`: the wavs, and ONE PNG per run with waveform + spectrogram of source,
@@ -41,7 +43,7 @@ from models.demos.openvoice.eval.clips import CLIPS as CLIP_INFO
 from models.demos.openvoice.reference.reference_encoder import load_reference_encoder
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
-from models.demos.openvoice.tests.helpers import bar, module_pcc, pcc_value
+from models.demos.openvoice.utils.accuracy import bar, module_pcc, pcc_value
 from models.demos.openvoice.utils.device import L1_SMALL_SIZE
 
 OUTPUT_DIR = Path("outputs/demo")
@@ -99,7 +101,7 @@ def _check_audio(audio: np.ndarray, samples: int, name: str) -> None:
 
 
 def _check_close(device, name: str, expected: np.ndarray, actual: np.ndarray, module: str = "audio") -> float:
-    """Device vs float32 reference audio: same length, PCC at the project's bar (tests/helpers.py; mock
+    """Device vs float32 reference audio: same length, PCC at the project's bar (utils/accuracy.py; mock
     "audio" 0.9988, "melo_audio" 0.9997). Measured on the mock, random weights: conversions 0.999466 /
     0.999463, EN speech 0.99992, ES 0.99991, FR 0.99989, ZH 0.99991, JP 0.99991, KR 0.99989."""
     assert expected.shape == actual.shape, f"{name}: {actual.shape} vs reference {expected.shape}"

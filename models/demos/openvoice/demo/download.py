@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Fetch the official checkpoints from the Hugging Face hub, verified by sha256.
 
 Layout written under `--checkpoint-dir` (default `checkpoints_v2/`, as upstream):

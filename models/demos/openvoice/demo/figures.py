@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Small pieces shared by the benchmarks and reports: warm timing on a device and table cells."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Voice cloning pipeline: `extract_se` (clone), `convert` and MeloTTS `synthesize`, on the reference or on TTNN.
 
 Host steps, in one place (see TRADEOFFS.md): decoding and resampling the audio files,

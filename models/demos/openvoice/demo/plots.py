@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Demo figures: ONE PNG per demo run with the waveform (top row, each at its own scale, peak in the title) and the log-magnitude spectrogram
 (bottom row) of each clip of the run side by side (source, reference(s), result(s)).
 

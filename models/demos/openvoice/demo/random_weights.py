@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Seeded random weights in the release shapes: the whole speak path without any checkpoint.
 
 Where no official checkpoint can be downloaded (CI, this machine), `openvoice speak --random-weights SEED`

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Text to a cloned voice: upstream OpenVoice V2's demo (MeloTTS `tts_to_file`, then `ToneColorConverter.convert`).
 
     text + language (+ speaker / EN accent)

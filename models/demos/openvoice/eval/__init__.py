@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Offline quality evaluation of the demo outputs: WER (`wer.py`) and speaker similarity (`similarity.py`).
 
 Both metrics run on the CPU from models that ship inside PyPI packages, so nothing is

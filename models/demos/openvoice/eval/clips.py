@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The real speech clips of the shared test data (`$OPENVOICE_SHARED_DATA/audio`, its README) with
 their transcripts and speakers: what WER and speaker similarity are validated on, for the tests and
 the run report alike."""

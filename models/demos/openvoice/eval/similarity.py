@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Speaker similarity of two clips: cosine of resemblyzer (GE2E) utterance embeddings.
 
 Pieces, and why each:

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Word error rate of speech against its text: Whisper tiny.en (faster-whisper), offline.
 
 Pieces, and why each:

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Transformer encoder of MeloTTS (upstream `melo/attentions.py`): relative-position
 multi-head self-attention, convolutional FFN, and the speaker-conditioned `Encoder`.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Small helpers shared by the reference modules (upstream `commons.py` / `modules.py`)."""
 
 from __future__ import annotations

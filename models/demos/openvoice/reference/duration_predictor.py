@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Deterministic duration predictor (upstream `melo/models.py::DurationPredictor`): two
 conv -> ReLU -> LayerNorm blocks and a 1x1 projection to log-durations, speaker-conditioned."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """HiFi-GAN decoder (upstream `models.Generator`, `modules.ResBlock1`, `modules.ResBlock2`),
 shared by the tone-colour converter and MeloTTS.
 

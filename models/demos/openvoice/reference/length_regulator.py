@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Durations -> frame alignment (upstream `SynthesizerTrn.infer`): w = exp(logw) * x_mask *
 length_scale, rounded up per token; frames y belong to token x by a monotonic path; the
 per-token prior statistics are then repeated over their frames."""

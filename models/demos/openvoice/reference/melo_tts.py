@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS base-speaker synthesizer, inference path (upstream `melo/models.py::SynthesizerTrn.infer`).
 
 text encoder (phones, tones, languages, BERT features, speaker) -> log-durations mixed from

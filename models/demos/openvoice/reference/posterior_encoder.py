@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Posterior encoder q(z | spectrogram) (upstream `models.PosteriorEncoder`).
 
 1x1 conv -> WaveNet -> 1x1 conv to mean and log-std, then a sample

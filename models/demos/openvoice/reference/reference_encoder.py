@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Speaker (tone-colour) embedding network of the converter (upstream `models.ReferenceEncoder`).
 
 A linear spectrogram [N, T, bins] is layer-normed over the bins, treated as a one-channel

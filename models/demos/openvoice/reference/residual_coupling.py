@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Normalising flow of the converter (upstream `modules.ResidualCouplingLayer`, `modules.Flip`,
 `models.ResidualCouplingBlock`).
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Linear magnitude spectrogram, as upstream `mel_processing.spectrogram_torch(center=False)`.
 
 The converter's posterior encoder and reference encoder both read this spectrogram. The

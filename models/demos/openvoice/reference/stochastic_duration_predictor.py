@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Stochastic duration predictor (upstream `melo/models.py::StochasticDurationPredictor`) and
 its flow pieces (upstream `melo/modules.py`: DDSConv, ConvFlow, ElementwiseAffine, Log, Flip).
 

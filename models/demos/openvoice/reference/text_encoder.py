@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS text encoder (upstream `melo/models.py::TextEncoder`): phone + tone + language
 embeddings plus projected BERT features, a speaker-conditioned transformer, and the prior
 statistics (m_p, logs_p) per token."""

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """OpenVoice V2 tone-colour converter (upstream `models.SynthesizerTrn(n_vocab=0, n_speakers=0)`
 restricted to what `voice_conversion` and `extract_se` run).
 

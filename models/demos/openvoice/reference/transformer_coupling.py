@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS prior flow (upstream `TransformerCouplingBlock` in `melo/models.py` and
 `TransformerCouplingLayer` in `melo/modules.py`): mean-only affine coupling layers whose
 shift comes from a speaker-conditioned transformer `Encoder` (FFN kernel 5), with channel

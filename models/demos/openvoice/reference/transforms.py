@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Monotone rational-quadratic spline (Durkan et al. 2019, "Neural Spline Flows"), as in
 upstream `melo/transforms.py`, used by the stochastic duration predictor's ConvFlow.
 

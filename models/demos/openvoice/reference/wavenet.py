@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Non-causal gated WaveNet stack (upstream `modules.WN`), used by the posterior encoder and
 the coupling layers of the flow.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Where tests find `../shared/data` (golden vectors, real weights, real speech), and the repository root.
 
 `./run_tests.sh` and `.ci/run` export OPENVOICE_SHARED_DATA when `../shared/data` exists
@@ -15,7 +17,7 @@ import pytest
 
 ENV_VAR = "OPENVOICE_SHARED_DATA"
 
-REPO_ROOT: Path = Path(__file__).resolve().parents[1]
+REPO_ROOT: Path = Path(__file__).resolve().parents[4]
 """The repository root (the folder holding conftest.py, run_tests.sh and models/)."""
 
 MISSING_MESSAGE = (

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Audio input: every kind of bad input gets a clear error or a correct result."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The clone benchmark runs end to end on the mock and reports its figures."""
 
 from __future__ import annotations

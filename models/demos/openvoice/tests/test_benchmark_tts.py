@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The MeloTTS benchmark runs and produces its figures (smallest input; mock or card)."""
 
 from __future__ import annotations

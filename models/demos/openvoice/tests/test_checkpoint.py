@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Weight-norm folding and strict loading of official-format checkpoints."""
 
 from __future__ import annotations

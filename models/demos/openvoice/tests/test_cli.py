@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The demo CLI on the reference backend: clone on real clips with the real reference-encoder
 weights, convert with a converter checkpoint in the official layout, clear errors otherwise."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Concurrent requests on one shared `VoiceCloner` (a server's request handlers), reference and TTNN backend.
 
 * 10 threads, each one clone (`extract_se` of its own reference) + one convert (a source clip re-voiced

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Typed config parsing and the checkpoint download helper (offline here: it must fail clearly)."""
 
 from __future__ import annotations
@@ -6,7 +8,7 @@ import json
 
 import pytest
 
-from models.demos.openvoice.utils import download
+from models.demos.openvoice.demo import download
 from models.demos.openvoice.utils.config import ConfigError, ModelConfig, load_config
 
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """End to end: whole OpenVoice models on TTNN against the float32 reference, and their system properties.
 
 Run: `pytest models/demos/openvoice/tests/test_openvoice.py` (the mock Wormhole unless a card is

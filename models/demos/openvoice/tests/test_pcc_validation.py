@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Golden PCC validation: every golden folder through the float32 reference and the TTNN port.
 
 Run: `pytest models/demos/openvoice/tests/test_pcc_validation.py`, or as a script,

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Per-module PCC: one TTNN model module against its float32 reference module.
 
 Run: `pytest models/demos/openvoice/tests/test_per_module_pcc.py` (the mock Wormhole unless a card
@@ -41,6 +43,7 @@ from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.generator import Generator
 from models.demos.openvoice.reference.length_regulator import expand, regulate_lengths
 from models.demos.openvoice.tests.helpers import (
+    pcc_for,
     CONVERTER_MODULE_OF,
     DEVICE,
     FP32,
@@ -79,7 +82,7 @@ from models.demos.openvoice.tt.commons import from_time_major, to_time_major
 from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.tt.transformer_coupling import FLOW_DTYPE, TtTransformerCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
-from tests.ttnn.utils_for_testing import assert_with_pcc, pcc_for
+from tests.ttnn.utils_for_testing import assert_with_pcc
 
 
 # ====================================================================================================

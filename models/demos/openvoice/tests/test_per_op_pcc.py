@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Per-op PCC: single TTNN building blocks against torch or the float32 reference.
 
 Run: `pytest models/demos/openvoice/tests/test_per_op_pcc.py` (the mock Wormhole unless a card is
@@ -46,6 +48,7 @@ from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.transforms import _knots, piecewise_rational_quadratic_transform
 from models.demos.openvoice.tests.helpers import (
+    pcc_for,
     DEVICE,
     GOLDEN_CLIPS,
     MOCK_PCC,
@@ -78,7 +81,8 @@ from models.demos.openvoice.tt.commons import from_time_major, to_time_major
 from models.demos.openvoice.tt.transforms import SplineConstants, tail_derivative_constant
 from models.demos.openvoice.tt.transforms import piecewise_rational_quadratic_transform as tt_spline
 from models.demos.openvoice.tt.wavenet import SpeakerRows
-from tests.ttnn.utils_for_testing import assert_with_pcc, comp_pcc, pcc_for
+from models.common.utility_functions import comp_pcc
+from tests.ttnn.utils_for_testing import assert_with_pcc
 
 
 # ====================================================================================================

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Device and end-to-end performance, on tt-metal's perf harness (card only: every test here skips on the
 mock with "needs a Tenstorrent device"; the mock's per-op-type tables are tested in test_perf_report.py).
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """tools/perf_report: tt-metal ops-report post-processing (on CSVs written here in tt-metal's column
 format) and the per-op-type tables from graph capture on the mock (or the card)."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """VoiceCloner host logic on the reference backend: long references are segmented and averaged."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Properties of the float32 reference converter beyond the golden vectors."""
 
 from __future__ import annotations

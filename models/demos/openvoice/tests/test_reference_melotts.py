@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Reference MeloTTS (float32 PyTorch) against the upstream golden vectors, plus per-module
 checks that do not rely on the golden files: relative attention vs a brute-force loop,
 spline invertibility, batching with padding, length regulation, strict loading."""

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """The run report (tools/run_report.py) on a small configuration: the goldens vc_small_b2 and tts_small_en
 and the real reference encoder on hello_world (1.1 s). Checks the markdown's table rows (every model and
 stage, op counts, host transfers where the design puts them, PCC at the project's bars, RTF "-" on the

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """`openvoice speak` / demo/speak.py: text -> MeloTTS base speaker -> converter -> cloned voice, end to end on
 seeded random weights of the release shapes (`--random-weights`, demo/random_weights.py; no checkpoint exists
 here). The audio is noise; what is checked is the path: sentence split, frontend, ONE MeloTTS batch per

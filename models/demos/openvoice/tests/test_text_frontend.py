@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS text frontend (upstream `melo.text` run offline) and BERT features.
 
 Tokenizers: EN (bert-base-uncased), JP (tohoku-nlp/bert-base-japanese-v3) and ZH (hfl/chinese-roberta-wwm-ext-large)

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Offline quality metrics (eval/wer.py, eval/similarity.py) validated on real speech, and the bounty checks.
 
 Run: `pytest models/demos/openvoice/tests/test_wer_validation.py`, or as a script,

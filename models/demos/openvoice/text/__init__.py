@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS text frontend (host): upstream g2p run offline (`frontend`) and phone-level BERT features (`bert`)."""
 
 from models.demos.openvoice.text.frontend import (

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """BERT features of MeloTTS (`melo/text/*_bert.py` and `get_text_for_tts_infer`), computed on the host.
 
 Per sentence: tokenize the normalised text with the language's tokenizer, run its BertForMaskedLM with

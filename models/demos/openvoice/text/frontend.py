@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """MeloTTS text frontend: upstream's own g2p code (`melo.text`, PyPI `melotts-krqnf==0.1.2`, byte-identical
 to myshell-ai/MeloTTS@209145371c), run offline, with every snag of importing it isolated here.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """One stand-in for `pkg_resources`, which setuptools >= 81 no longer ships (the lock has 84.2.1).
 
 Three dependencies still import it for trivial lookups: pykakasi and cn2an (the text frontend) call

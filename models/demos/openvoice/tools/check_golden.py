@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Check the reference port against golden vectors from the upstream implementations.
 
     python -m models.demos.openvoice.tools.check_golden DIR [DIR ...]

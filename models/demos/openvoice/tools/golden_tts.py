@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Golden runner for kind `tts_infer` (dispatched by `check_golden.py`): upstream MeloTTS
 `SynthesizerTrn.infer` against the reference `MeloTTS.infer`, with the recorded noise draws
 (`run_tts_infer_case`), or against the TTNN port `TtMeloTTS` (`run_tts_infer_case_ttnn`, for

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Per-op-type tables and per-model device time from tt-metal's ops report, or from graph capture on the mock.
 
 On a Tenstorrent card (tt-metal profiler tools needed: see the README, "Tracy"):

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Run report: per model (converter, clone, MeloTTS) and per stage, what the device ran and how close it is.
 
     python -m models.demos.openvoice.tools.run_report --data ../shared/data --out outputs/report [--small]

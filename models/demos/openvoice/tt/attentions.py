@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN transformer encoder of MeloTTS (reference `attentions.py`): relative-position
 multi-head self-attention, the convolutional FFN and the speaker-conditioned post-norm `Encoder`.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN pieces every `tt/` module shares (the reference's `commons.py` twin): the time-major
 layout, the one host -> device upload, a dtype cast and the channel LayerNorm.
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Conv1d / ConvTranspose1d building blocks of the TTNN tone-colour converter.
 
 Activation layout everywhere: time-major ``[1, 1, B*T, C]``, bfloat16, TILE, DRAM interleaved.

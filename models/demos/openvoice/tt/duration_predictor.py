@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN deterministic duration predictor (reference `duration_predictor.DurationPredictor`).
 
 ``x + cond(g)`` -> [conv k3 (masked input) -> ReLU -> LayerNorm] x 2 -> 1x1 proj (masked

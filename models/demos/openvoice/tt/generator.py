@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN HiFi-GAN decoder (reference `generator.Generator`, ResBlock1 and ResBlock2).
 
 conv_pre (k7) -> per stage: leaky-ReLU(0.1), ConvTranspose1d (polyphase conv, see

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN length regulation (reference `length_regulator.py`, upstream `SynthesizerTrn.infer`).
 
     w = ceil(exp(logw) * x_mask * length_scale)   per token, float32 on device

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN MeloTTS `infer` (reference `melo_tts.MeloTTS.infer`): text to base-speaker audio.
 
     prepare_inputs (upload: ids, tones, languages, BERT features, sid, SDP draw)

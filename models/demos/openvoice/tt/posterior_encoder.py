@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN posterior encoder (reference `posterior_encoder.PosteriorEncoder`).
 
 1x1 pre conv (513 -> H as a matmul) -> WaveNet -> two 1x1 convs for the mean and the

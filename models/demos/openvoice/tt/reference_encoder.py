@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Reference (speaker) encoder on device, and the clone path waveform -> speaker embedding.
 
     spec [1, 1, T, 513] --LayerNorm(513)--> 6 x (Conv2d 3x3 stride 2 + ReLU), NHWC

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN normalising flow (reference `residual_coupling.ResidualCouplingBlock`), forward and reverse.
 
 No channel split, concat or flip runs on device. Every coupling layer works on the full

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Linear magnitude spectrogram on device (`reference/spectrogram.py`, upstream `spectrogram_torch(center=False)`).
 
     waveform [N] --reflect pad (n_fft-hop)/2 per side--> [N + n_fft - hop]

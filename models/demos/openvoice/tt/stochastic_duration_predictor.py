@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN stochastic duration predictor, inference (reverse) path (reference
 `stochastic_duration_predictor.StochasticDurationPredictor`; upstream `melo/models.py`).
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN MeloTTS text encoder (reference `text_encoder.TextEncoder`) -> (enc_x, m_p, logs_p).
 
     prepare_inputs (the one host->device upload) -> __call__ (device only) -> time-major outputs

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN tone-colour converter: `voice_conversion` on device with no host round trip.
 
     prepare_inputs (the one host->device upload) -> forward (device only) -> download audio

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN MeloTTS prior flow (reference `transformer_coupling.TransformerCouplingBlock`), reverse
 (inference, z_p -> z) and forward.
 

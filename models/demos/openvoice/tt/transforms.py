@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Monotone rational-quadratic spline with linear tails, INVERSE direction, on TTNN
 (reference `transforms.py`; upstream `melo/transforms.py`), vectorised over rows.
 

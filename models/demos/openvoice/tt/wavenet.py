@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """TTNN WaveNet stack (reference `wavenet.WN`) on time-major ``[1, 1, B*T, H]`` activations.
 
 Per layer: dilated k-conv (``TtConv1d``) -> + speaker conditioning -> tanh(first half) *

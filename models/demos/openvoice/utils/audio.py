@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Audio input for the demo: decode, downmix, resample, and refuse what cannot be used.
 
 Upstream reads every clip with `librosa.load(path, sr=22050)`: mono by channel mean,

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Strict loading of official OpenVoice / MeloTTS checkpoints, with weight norm folded once.
 
 The official files are `{"model": state_dict, "iteration": ..., ...}` saved from modules

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Typed view of the official `config.json` files (OpenVoice V2 converter and MeloTTS).
 
 Both upstream projects read `config.json` into an attribute dict and splat `hps.model`

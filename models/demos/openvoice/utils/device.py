@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Opening a device outside pytest (CLI, benchmarks, tools); under pytest the `device` fixture does it.
 
 Plain ttnn, as in any tt-metal demo: one chip with `ttnn.open_device`. On a host without a card,

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
 """Graph capture of a forward pass: op trace, host transfers, peak L1.
 
 ``capture(fn, *args)`` runs ``fn`` under ``ttnn.graph.begin_graph_capture(NORMAL)``
