@@ -22,15 +22,12 @@ from mock_wormhole.device import (
     NO_DEVICE_REASON,
     MockOnRealHardwareError,
     NoDeviceError,
-    OpenedDevice,
-    close_device,
     configure_mock_environment,
     is_mock,
-    open_device,
     real_device_present,
     resolve_mode,
 )
-from mock_wormhole.ttnn_patch import install
+from mock_wormhole.ttnn_patch import OpenedDevice, close_device, install, open_device
 
 # The shadow machinery (torch, ttnn) loads on first use: this package is imported at every interpreter start.
 _SHADOW_NAMES = {"ShadowError": "ShadowError", "ShadowExecution": "ShadowExecution", "shadow_active": "active"}

@@ -32,7 +32,7 @@ private JIT cache. Environment constraints found on ttnn 0.81.1:
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from loguru import logger
 
@@ -55,11 +55,6 @@ class NoDeviceError(RuntimeError):
 
 class MockOnRealHardwareError(RuntimeError):
     """The mock was requested on a host with a Tenstorrent card."""
-
-
-class OpenedDevice(NamedTuple):
-    device: Any  # ttnn.MeshDevice (ttnn 0.81.1 returns a 1x1 MeshDevice for a single chip)
-    is_mock: bool
 
 
 # Process-wide state: UMD holds one cluster per process.
@@ -156,40 +151,6 @@ def prepare(mode: str | None = None) -> ResolvedMode:
     return resolved
 
 
-def open_device(
-    mode: str | None = None,
-    *,
-    l1_small_size: int = DEFAULT_L1_SMALL_SIZE,
-    trace_region_size: int = DEFAULT_TRACE_REGION_SIZE,
-    num_devices: int = 1,
-    **device_params: Any,
-) -> OpenedDevice:
-    """Open a device as the harness's own tests do; returns ``(device, is_mock)``.
-
-    ``num_devices=1`` opens one chip with ``ttnn.open_device``; ``num_devices=2``
-    opens a 1x2 mesh (N300). Extra ``device_params`` go to ttnn (e.g.
-    ``num_command_queues``, ``dispatch_core_config``). ttnn is patched first
-    (:mod:`.ttnn_patch`), so on the mock shadow-golden execution runs from the open
-    until :func:`close_device`.
-    """
-    from mock_wormhole.ttnn_patch import install
-
-    resolved = install(mode)
-    if resolved is None:
-        raise NoDeviceError(NO_DEVICE_REASON)
-    import ttnn
-
-    params = dict(device_params, l1_small_size=l1_small_size, trace_region_size=trace_region_size)
-    if num_devices == 1:
-        device = ttnn.open_device(device_id=0, **params)
-    else:
-        chips = 2 if _mock_board == "n300" else 1
-        if resolved == "mock" and num_devices > chips:
-            raise ValueError(f"the mock {_mock_board} board has {chips} chip(s), {num_devices} requested")
-        device = ttnn.open_mesh_device(ttnn.MeshShape(1, num_devices), **params)
-    return OpenedDevice(device, resolved == "mock")
-
-
 def start_shadow(device: Any) -> None:
     """One shadow execution serves every open mock device (e.g. `device` and `mesh_device` in one test)."""
     global _shadow, _opened_any
@@ -209,16 +170,6 @@ def stop_shadow(device: Any) -> None:
     if not _shadow_users and _shadow is not None:
         _shadow.stop()
         _shadow = None
-
-
-def close_device(device: Any) -> None:
-    """Close a device opened by :func:`open_device` (the patched ttnn stops its shadow execution)."""
-    import ttnn
-
-    if device.get_num_devices() > 1:
-        ttnn.close_mesh_device(device)
-    else:
-        ttnn.close_device(device)
 
 
 def process_mode() -> ResolvedMode | None:

@@ -28,7 +28,7 @@ import functools
 import importlib.abc
 import importlib.util
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from loguru import logger
 
@@ -129,3 +129,51 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
         spec.loader.exec_module = exec_and_patch  # type: ignore[method-assign]
         return spec
+
+
+class OpenedDevice(NamedTuple):
+    device: Any  # ttnn.MeshDevice (ttnn 0.81.1 returns a 1x1 MeshDevice for a single chip)
+    is_mock: bool
+
+
+def open_device(
+    mode: str | None = None,
+    *,
+    l1_small_size: int = device_module.DEFAULT_L1_SMALL_SIZE,
+    trace_region_size: int = device_module.DEFAULT_TRACE_REGION_SIZE,
+    num_devices: int = 1,
+    **device_params: Any,
+) -> OpenedDevice:
+    """Open a device as the harness's own tests do; returns ``(device, is_mock)``.
+
+    ``num_devices=1`` opens one chip with ``ttnn.open_device``; ``num_devices=2``
+    opens a 1x2 mesh (N300). Extra ``device_params`` go to ttnn (e.g.
+    ``num_command_queues``, ``dispatch_core_config``). ttnn is patched first
+    (:mod:`.ttnn_patch`), so on the mock shadow-golden execution runs from the open
+    until :func:`close_device`.
+    """
+    resolved = install(mode)
+    if resolved is None:
+        raise device_module.NoDeviceError(device_module.NO_DEVICE_REASON)
+    import ttnn
+
+    params = dict(device_params, l1_small_size=l1_small_size, trace_region_size=trace_region_size)
+    if num_devices == 1:
+        device = ttnn.open_device(device_id=0, **params)
+    else:
+        board = device_module.mock_board()
+        chips = 2 if board == "n300" else 1
+        if resolved == "mock" and num_devices > chips:
+            raise ValueError(f"the mock {board} board has {chips} chip(s), {num_devices} requested")
+        device = ttnn.open_mesh_device(ttnn.MeshShape(1, num_devices), **params)
+    return OpenedDevice(device, resolved == "mock")
+
+
+def close_device(device: Any) -> None:
+    """Close a device opened by :func:`open_device` (the patched ttnn stops its shadow execution)."""
+    import ttnn
+
+    if device.get_num_devices() > 1:
+        ttnn.close_mesh_device(device)
+    else:
+        ttnn.close_device(device)

@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
 # SPDX-License-Identifier: Apache-2.0
-"""In CI only device/mock/checkpoint skips are allowed; any other skip fails the run (conftest.py)."""
+"""In CI only device/mock/checkpoint skips are allowed; any other skip fails the run (tests/ci_skip_guard.py)."""
 
 from __future__ import annotations
 
@@ -44,14 +44,14 @@ MODULE_SKIPS = {
 }
 
 
-def _run(tmp_path: Path, ci: str, files: dict[str, str] | None = None) -> str:
+def _run(tmp_path: Path, ci: str, files: dict[str, str] | None = None, guard: bool = True) -> str:
     for name, text in (files or {"test_sample_skips.py": SAMPLE}).items():
         (tmp_path / name).write_text(text)
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(ROOT)}
-    # The repository's conftest.py is loaded as a plugin so the sample can live outside the tree.
+    # The guard is loaded as ./run_tests.sh loads it, so the sample can live outside the tree.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(tmp_path), "-q", "-rA", "-p", "conftest", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path)],
+        [sys.executable, "-m", "pytest", str(tmp_path), "-q", "-rA", *(["-p", "tests.ci_skip_guard"] if guard else []),
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     return result.stdout
@@ -61,6 +61,14 @@ def test_other_skips_fail_in_ci(tmp_path):
     out = _run(tmp_path, "true")
     assert "1 failed, 4 skipped, 2 xfailed" in out, out
     assert "test_data_skip" in out and "skipped in CI" in out
+
+
+def test_the_guard_is_this_repository_s_own_not_the_root_conftest_s(tmp_path):
+    """Without ./run_tests.sh's `-p tests.ci_skip_guard` (a tt-metal checkout) CI skips stay skips."""
+    assert "ALLOWED_CI_SKIPS" not in (ROOT / "conftest.py").read_text()
+    assert "-p tests.ci_skip_guard" in (ROOT / "run_tests.sh").read_text()
+    out = _run(tmp_path, "true", guard=False)
+    assert "5 skipped, 2 xfailed" in out, out
 
 
 def test_skips_are_skips_outside_ci(tmp_path):

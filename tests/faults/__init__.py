@@ -60,9 +60,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TT_DIR = "models/demos/openvoice/tt"
+MODEL_DIR = "models/demos/openvoice"
 # What a scratch copy holds: the code and the test configuration, nothing built or cached.
-COPIED_ENTRIES = ("models", "tests", "conftest.py", "pytest.ini")
+COPIED_ENTRIES = ("models", "tests", "mock_wormhole", "conftest.py", "pytest.ini")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "generated")
 
 
@@ -76,10 +76,10 @@ class Selection:
 
 @dataclass(frozen=True)
 class Fault:
-    """One porting mistake: replace the (unique) snippet `find` of `TT_DIR/file` with `replace`."""
+    """One porting mistake: replace the (unique) snippet `find` of `MODEL_DIR/file` with `replace`."""
 
     name: str
-    file: str  # relative to TT_DIR
+    file: str  # relative to MODEL_DIR: tt/<module>.py, or demo/backends.py for the TTNN backend
     find: str
     replace: str
     description: str
@@ -88,7 +88,7 @@ class Fault:
     @property
     def path(self) -> str:
         """Repository-relative path of the edited file."""
-        return f"{TT_DIR}/{self.file}"
+        return f"{MODEL_DIR}/{self.file}"
 
 
 class StaleFault(RuntimeError):

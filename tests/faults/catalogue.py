@@ -60,7 +60,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/wavenet.py ----
     Fault(
         "wavenet-layer1-dilation",
-        "wavenet.py",
+        "tt/wavenet.py",
         "            dilation = conv.dilation[0]\n",
         "            dilation = 2 if i == 1 else conv.dilation[0]\n",
         "one WaveNet layer uses a dilation the reference conv does not have (dilation_rate**i guessed, not read)",
@@ -68,7 +68,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "wavenet-gate-halves-swapped",
-        "wavenet.py",
+        "tt/wavenet.py",
         "gate_t = ttnn.tanh(ttnn.slice(x_in, [0, 0, 0, 0], [1, 1, rows, h]))\n"
         "            gate_s = ttnn.sigmoid(ttnn.slice(x_in, [0, 0, 0, h], [1, 1, rows, 2 * h]))",
         "gate_t = ttnn.tanh(ttnn.slice(x_in, [0, 0, 0, h], [1, 1, rows, 2 * h]))\n"
@@ -78,7 +78,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "wavenet-res-skip-swapped",
-        "wavenet.py",
+        "tt/wavenet.py",
         "self.res_layers.append(TtConv1d(device, w[:h], b[:h], compute=compute))\n"
         "                self.skip_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))",
         "self.res_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))\n"
@@ -88,7 +88,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "wavenet-residual-mask-missing",
-        "wavenet.py",
+        "tt/wavenet.py",
         "x = ttnn.multiply(ttnn.add(x, self.res_layers[i](acts, batch_size, length)), mask)",
         "x = ttnn.add(x, self.res_layers[i](acts, batch_size, length))",
         "the residual stream is not re-masked per layer (padded frames of a short item leak into its valid frames)",
@@ -96,7 +96,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "wavenet-cond-bias-dropped",
-        "wavenet.py",
+        "tt/wavenet.py",
         "                bias += cond_b[2 * h * i : 2 * h * (i + 1)]\n",
         "                pass  # fault: cond bias not folded\n",
         "the conditioning conv's bias is not folded into the in-conv bias (with zero_g it is all the conditioning)",
@@ -104,7 +104,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "wavenet-cond-slice-layer0",
-        "wavenet.py",
+        "tt/wavenet.py",
         "cond_layer = TtConv1d(device, cond_w[2 * h * i : 2 * h * (i + 1)], None, compute=compute)",
         "cond_layer = TtConv1d(device, cond_w[0 : 2 * h], None, compute=compute)",
         "every layer takes layer 0's slice of the conditioning weight",
@@ -113,7 +113,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/residual_coupling.py ----
     Fault(
         "flow-pre-bias-dropped",
-        "residual_coupling.py",
+        "tt/residual_coupling.py",
         "return pre_w, layer.pre.bias.detach(), post_w, post_b",
         "return pre_w, torch.zeros_like(layer.pre.bias), post_w, post_b",
         "the coupling pre-conv bias is dropped when the split is folded into the weights",
@@ -121,7 +121,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "flow-post-bias-dropped",
-        "residual_coupling.py",
+        "tt/residual_coupling.py",
         "    post_b[order[half:]] = layer.post.bias.detach()\n",
         "    post_b[order[half:]] = 0.0  # fault: post bias dropped\n",
         "the coupling post-conv bias is dropped when it is zero-padded to all channels",
@@ -129,7 +129,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "flow-flip-fold-odd-layers",
-        "residual_coupling.py",
+        "tt/residual_coupling.py",
         "full_channel_weights(layer, flipped=index % 2 == 1)",
         "full_channel_weights(layer, flipped=index % 2 == 0)",
         "the Flip folded into the even couplings instead of the odd ones",
@@ -137,7 +137,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "flow-reverse-layer-order",
-        "residual_coupling.py",
+        "tt/residual_coupling.py",
         "for pre, enc, post in reversed(self.layers) if reverse else self.layers:",
         "for pre, enc, post in self.layers:",
         "the reverse flow runs the couplings in forward order",
@@ -145,7 +145,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "flow-m-unmasked",
-        "residual_coupling.py",
+        "tt/residual_coupling.py",
         "m = ttnn.multiply(post(h, batch_size, length), mask)",
         "m = post(h, batch_size, length)",
         "the coupling's mean is not masked (post bias leaks into padded frames)",
@@ -154,7 +154,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/posterior_encoder.py ----
     Fault(
         "posterior-m-unmasked",
-        "posterior_encoder.py",
+        "tt/posterior_encoder.py",
         "m = ttnn.multiply(self.proj_m(x, batch_size, length), mask)",
         "m = self.proj_m(x, batch_size, length)",
         "m_q not masked (z is still masked at the end)",
@@ -162,7 +162,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "posterior-logs-unmasked",
-        "posterior_encoder.py",
+        "tt/posterior_encoder.py",
         "logs = ttnn.multiply(self.proj_logs(x, batch_size, length), mask)",
         "logs = self.proj_logs(x, batch_size, length)",
         "logs_q not masked (z is still masked at the end)",
@@ -170,7 +170,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "posterior-proj-split-swapped",
-        "posterior_encoder.py",
+        "tt/posterior_encoder.py",
         "self.proj_m = TtConv1d(device, w[:c], b[:c], compute=compute)\n"
         "        self.proj_logs = TtConv1d(device, w[c:], b[c:], compute=compute)",
         "self.proj_m = TtConv1d(device, w[c:], b[c:], compute=compute)\n"
@@ -180,7 +180,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "posterior-noise-without-exp",
-        "posterior_encoder.py",
+        "tt/posterior_encoder.py",
         "ttnn.multiply(scaled_noise, ttnn.exp(logs))",
         "ttnn.multiply(scaled_noise, logs)",
         "the noise is scaled by logs instead of exp(logs)",
@@ -189,15 +189,15 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/tone_color_converter.py ----
     Fault(
         "converter-tau-not-applied",
-        "tone_color_converter.py",
-        "scaled_noise=self._upload(to_time_major(noise * tau)),",
-        "scaled_noise=self._upload(to_time_major(noise)),",
+        "tt/tone_color_converter.py",
+        "scaled_noise=upload(self.device, to_time_major(noise * tau)),",
+        "scaled_noise=upload(self.device, to_time_major(noise)),",
         "the posterior draw is uploaded without the tau scale",
         BATCH,
     ),
     Fault(
         "converter-g-src-in-flow-reverse",
-        "tone_color_converter.py",
+        "tt/tone_color_converter.py",
         "speaker = SpeakerRows(inputs.segments, inputs.g_tgt)\n        return self.flow(z_p,",
         "speaker = SpeakerRows(inputs.segments, inputs.g_src)\n        return self.flow(z_p,",
         "the reverse flow is conditioned on the source speaker instead of the target",
@@ -205,7 +205,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "converter-segments-interleaved",
-        "tone_color_converter.py",
+        "tt/tone_color_converter.py",
         "segments = torch.eye(b).repeat_interleave(t, dim=0)",
         "segments = torch.eye(b).repeat(t, 1)",
         "segment matrix built item-interleaved (row r -> item r % B) instead of item-major (row b*T + t -> b)",
@@ -213,23 +213,23 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "converter-g-src-items-swapped",
-        "tone_color_converter.py",
-        "g_src=self._upload(g_src[:, :, 0].reshape(1, 1, b, -1)),",
-        "g_src=self._upload(g_src[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
+        "tt/tone_color_converter.py",
+        "g_src=upload(self.device, g_src[:, :, 0].reshape(1, 1, b, -1)),",
+        "g_src=upload(self.device, g_src[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
         "the batch items' source embeddings uploaded in reverse item order",
         BATCH,
     ),
     Fault(
         "converter-g-tgt-items-swapped",
-        "tone_color_converter.py",
-        "g_tgt=self._upload(g_tgt[:, :, 0].reshape(1, 1, b, -1)),",
-        "g_tgt=self._upload(g_tgt[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
+        "tt/tone_color_converter.py",
+        "g_tgt=upload(self.device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),",
+        "g_tgt=upload(self.device, g_tgt[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
         "the batch items' target embeddings uploaded in reverse item order",
         BATCH,
     ),
     Fault(
         "converter-mask-ignores-lengths",
-        "tone_color_converter.py",
+        "tt/tone_color_converter.py",
         "mask = sequence_mask(spec_lengths, t).float()",
         "mask = torch.ones(b, t)",
         "the frame mask ignores the per-item lengths (every frame valid)",
@@ -238,7 +238,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/generator.py ----
     Fault(
         "generator-lrelu-slope",
-        "generator.py",
+        "tt/generator.py",
         "x = up(masked(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), mask_in), batch_size, length)",
         "x = up(masked(ttnn.leaky_relu(x, negative_slope=0.2), mask_in), batch_size, length)",
         "the upsampling stages' leaky-ReLU uses slope 0.2 (MelGAN's) instead of LRELU_SLOPE 0.1",
@@ -246,7 +246,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-resblock-lrelu-slope",
-        "generator.py",
+        "tt/generator.py",
         "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)",
         "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=0.01), mask), batch_size, length)",
         "the ResBlock leaky-ReLU uses torch's default slope 0.01 instead of 0.1",
@@ -254,7 +254,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-final-lrelu-slope",
-        "generator.py",
+        "tt/generator.py",
         "FINAL_LRELU_SLOPE = 0.01",
         "FINAL_LRELU_SLOPE = 0.1",
         "the leaky-ReLU before conv_post uses 0.1 (upstream's quirk is torch's default 0.01)",
@@ -262,7 +262,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-resblock-padding-shift",
-        "generator.py",
+        "tt/generator.py",
         "        padding=conv.padding[0],\n",
         "        padding=(conv.padding[0] - 1, conv.padding[0] + 1),\n",
         "ResBlock convs padded one sample off centre (same length, output shifted by one sample)",
@@ -270,7 +270,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-mean-fold-missing",
-        "generator.py",
+        "tt/generator.py",
         "weight = up.weight.detach() / (n if i > 0 else 1)",
         "weight = up.weight.detach()",
         "the 1/num_kernels mean of a stage is not folded into the next upsampling conv",
@@ -278,7 +278,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-mean-fold-twice",
-        "generator.py",
+        "tt/generator.py",
         "device, post.weight.detach() / n, None,",
         "device, post.weight.detach() / n / n, None,",
         "the last stage's 1/num_kernels mean is folded into conv_post twice",
@@ -286,7 +286,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-cond-bias-dropped",
-        "generator.py",
+        "tt/generator.py",
         "            pre_bias += ref.cond.bias.detach()",
         "            pass",
         "the decoder's zero_g conditioning (the cond bias) is not folded into conv_pre's bias",
@@ -294,7 +294,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-mask-skips-resblock-convs",
-        "generator.py",
+        "tt/generator.py",
         "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)",
         "xt = conv(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), batch_size, length)",
         "the per-item mask is not applied before the residual blocks' convs (only the stage inputs are masked)",
@@ -302,7 +302,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-mask-skips-upsampling",
-        "generator.py",
+        "tt/generator.py",
         "x = up(masked(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), mask_in), batch_size, length)",
         "x = up(ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE), batch_size, length)",
         "the per-item mask is not applied before the transposed (upsampling) convs",
@@ -310,7 +310,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-mask-skips-conv-post",
-        "generator.py",
+        "tt/generator.py",
         "x = masked(ttnn.leaky_relu(x, negative_slope=FINAL_LRELU_SLOPE), None if masks is None else masks[-1])",
         "x = ttnn.leaky_relu(x, negative_slope=FINAL_LRELU_SLOPE)",
         "the per-item mask is not applied before conv_post (the last 3 samples of a padded item hear the padding)",
@@ -318,7 +318,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "generator-mask-tiled-not-interleaved",
-        "generator.py",
+        "tt/generator.py",
         "masks.append(cast(ttnn.repeat_interleave(masks[-1], up.stride, dim=2), up.conv.dtype))",
         "masks.append(cast(ttnn.repeat(masks[-1], ttnn.Shape([1, 1, up.stride, 1])), up.conv.dtype))",
         "the frame mask is tiled (ttnn.repeat) instead of each frame repeated (repeat_interleave) to the stage's rate",
@@ -327,7 +327,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/conv.py ----
     Fault(
         "conv-items-not-separated",
-        "conv.py",
+        "tt/conv.py",
         "            batch_size=batch_size,\n            input_length=length,\n",
         "            batch_size=1,\n            input_length=batch_size * length,\n",
         "k>1 convs run over the concatenated B*T rows as one item: kernels see across item boundaries",
@@ -335,7 +335,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "conv-polyphase-tap-dropped",
-        "conv.py",
+        "tt/conv.py",
         "for j in range((k - c + stride - 1) // stride):",
         "for j in range((k - c) // stride):",
         "off-by-one polyphase tap count (floor instead of ceil): a phase loses its last kernel tap",
@@ -343,7 +343,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "conv-polyphase-kernel-not-flipped",
-        "conv.py",
+        "tt/conv.py",
         "phased[r * c_out : (r + 1) * c_out, :, m + half] = weight[:, :, tap].t()",
         "phased[r * c_out : (r + 1) * c_out, :, half - m] = weight[:, :, tap].t()",
         "transposed conv as a correlation with the unflipped kernel (offset m placed at -m)",
@@ -351,7 +351,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "conv-polyphase-bias-not-repeated",
-        "conv.py",
+        "tt/conv.py",
         "phased_bias = None if bias is None else bias.repeat(stride)",
         "phased_bias = None if bias is None else bias.repeat_interleave(stride)",
         "polyphase bias laid out per channel (repeat_interleave) instead of per phase (repeat)",
@@ -360,7 +360,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/spectrogram.py ----
     Fault(
         "spectrogram-left-reflect-includes-edge",
-        "spectrogram.py",
+        "tt/spectrogram.py",
         "left = self._reflect(ttnn.slice(waveform, [0, 1], [1, pad + 1]))",
         "left = self._reflect(ttnn.slice(waveform, [0, 0], [1, pad]))",
         "off-by-one reflect padding on the left (symmetric padding: the edge sample repeated)",
@@ -368,7 +368,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "spectrogram-right-reflect-off-by-one",
-        "spectrogram.py",
+        "tt/spectrogram.py",
         "right = self._reflect(ttnn.slice(waveform, [0, n - pad - 1], [1, n - 1]))",
         "right = self._reflect(ttnn.slice(waveform, [0, n - pad], [1, n]))",
         "off-by-one reflect padding on the right (symmetric padding: the edge sample repeated)",
@@ -376,7 +376,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "spectrogram-symmetric-window",
-        "spectrogram.py",
+        "tt/spectrogram.py",
         "torch.hann_window(win_length, dtype=torch.float64)",
         "torch.hann_window(win_length, periodic=False, dtype=torch.float64)",
         "symmetric Hann window instead of torch.stft's periodic one",
@@ -384,7 +384,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "spectrogram-window-not-centred",
-        "spectrogram.py",
+        "tt/spectrogram.py",
         "left = (n_fft - win_length) // 2",
         "left = 0",
         "a window shorter than n_fft placed at the frame start instead of centred (as torch.stft does)",
@@ -392,7 +392,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "spectrogram-hop-window-swapped",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "self.spectrogram = TtSpectrogram(device, n_fft, hop_length, win_length)",
         "self.spectrogram = TtSpectrogram(device, n_fft, win_length, hop_length)",
         "hop and window length passed in the wrong order to the clone path's spectrogram",
@@ -401,7 +401,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     # ---- tt/reference_encoder.py ----
     Fault(
         "refenc-gru-gates-swapped",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "r = ttnn.slice(rz, [0, 0, 0, 0], [1, 1, 1, hsz])\n"
         "            z = ttnn.slice(rz, [0, 0, 0, hsz], [1, 1, 1, 2 * hsz])",
         "z = ttnn.slice(rz, [0, 0, 0, 0], [1, 1, 1, hsz])\n"
@@ -411,7 +411,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "refenc-gru-update-convention",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "h = ttnn.add(n, ttnn.multiply(z, ttnn.subtract(h, n)))",
         "h = ttnn.add(h, ttnn.multiply(z, ttnn.subtract(n, h)))",
         "GRU update h' = z*n + (1-z)*h (the paper's / Keras convention) instead of PyTorch's (1-z)*n + z*h",
@@ -419,7 +419,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "refenc-gru-last-step-dropped",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "for t in range(steps):",
         "for t in range(steps - 1):",
         "GRU final state taken one step early (the last step not run)",
@@ -427,7 +427,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "refenc-flatten-order-not-folded",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "    w_ih = w_ih.reshape(-1, channels, freq).transpose(1, 2).reshape(w_ih.shape[0], -1)\n",
         "",
         "GRU input weight not permuted for the NHWC flatten (upstream flattens channel-major)",
@@ -435,7 +435,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "refenc-layernorm-weight-dropped",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         'layernorm = (state["layernorm.weight"], state["layernorm.bias"])',
         'layernorm = (torch.ones_like(state["layernorm.weight"]), state["layernorm.bias"])',
         "the spectrogram LayerNorm's gamma is dropped",
@@ -443,7 +443,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "refenc-layernorm-eps-default",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "layernorm_eps=reference.layernorm.eps if reference.layernorm is not None else 0.0,",
         "layernorm_eps=1e-12,",
         "LayerNorm epsilon left at ttnn's default 1e-12 instead of torch's 1e-5",
@@ -451,16 +451,16 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "refenc-conv-relu-missing",
-        "reference_encoder.py",
+        "tt/reference_encoder.py",
         "activation=ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU),",
         "activation=None,",
         "the ReLU after each reference-encoder conv is not fused (left out)",
         REFERENCE_ENCODER,
     ),
-    # ---- tt/backend.py ----
+    # ---- demo/backends.py (TtnnBackend) ----
     Fault(
         "backend-sum-not-mean",
-        "backend.py",
+        "demo/backends.py",
         "return ttnn.multiply(total, 1.0 / len(uploaded))",
         "return total",
         "segment embeddings summed, not averaged (sum without the 1/len)",
@@ -468,7 +468,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "backend-running-pairwise-mean",
-        "backend.py",
+        "demo/backends.py",
         "total = embedding if total is None else ttnn.add(total, embedding)\n"
         "        return ttnn.multiply(total, 1.0 / len(uploaded))",
         "total = embedding if total is None else ttnn.multiply(ttnn.add(total, embedding), 0.5)\n"
@@ -478,7 +478,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "backend-speak-decoder-unmasked",
-        "backend.py",
+        "demo/backends.py",
         "r.eps_p, mask_decoder=r.mask_decoder)",
         "r.eps_p)",
         "the TTNN speak path ignores the request's mask_decoder (a shorter sentence hears the batch's padding)",
@@ -486,7 +486,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "backend-speak-prior-draw-ignored",
-        "backend.py",
+        "demo/backends.py",
         "r.eps_p, mask_decoder=r.mask_decoder)",
         "None, mask_decoder=r.mask_decoder)",
         "the TTNN speak path draws its own eps_p instead of the request's per-sentence draw",

@@ -47,7 +47,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/attentions.py ----
     Fault(
         "melo-attn-rel-skew-offset-3",
-        "attentions.py",
+        "tt/attentions.py",
         "return ttnn.slice(skewed, [0] * len(lead) + [0, window], [*lead, length, window + length])",
         "return ttnn.slice(skewed, [0] * len(lead) + [0, window - 1], [*lead, length, window - 1 + length])",
         "key-side relative skew keeps columns from offset 3 instead of 4 (band shifted by one position)",
@@ -55,15 +55,15 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-attn-rel-k-on-value-side",
-        "attentions.py",
-        "self.rel_v = device_matrix(device, ref.emb_rel_v.detach()[0], dtype)",
-        "self.rel_v = device_matrix(device, ref.emb_rel_k.detach()[0], dtype)",
+        "tt/attentions.py",
+        "self.rel_v = upload(device, ref.emb_rel_v.detach()[0], dtype)",
+        "self.rel_v = upload(device, ref.emb_rel_k.detach()[0], dtype)",
         "emb_rel_k used for the value-side relative term too (emb_rel_v never read)",
         ATTENTION,
     ),
     Fault(
         "melo-attn-scale-not-folded",
-        "attentions.py",
+        "tt/attentions.py",
         "scale = self.head_dim**-0.5",
         "scale = 1.0  # fault: 1/sqrt(d) not folded into W_q",
         "the scores' 1/sqrt(d) is not folded into W_q / b_q (and not applied elsewhere)",
@@ -71,7 +71,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-attn-scale-twice",
-        "attentions.py",
+        "tt/attentions.py",
         "q = ttnn.slice(qkv, [0, 0, 0, 0], [b, h, t, d])  # already / sqrt(d)",
         "q = ttnn.multiply(ttnn.slice(qkv, [0, 0, 0, 0], [b, h, t, d]), d**-0.5)",
         "1/sqrt(d) applied again to q although it is folded into W_q (scaled twice)",
@@ -79,7 +79,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-attn-mask-fill-zero",
-        "attentions.py",
+        "tt/attentions.py",
         "scores = ttnn.where(attn_mask.keep, scores, MASK_VALUE)",
         "scores = ttnn.where(attn_mask.keep, scores, 0.0)",
         "masked scores filled with 0 instead of -1e4 (padded keys get exp(0 - max) weight)",
@@ -87,7 +87,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-attn-mask-missing",
-        "attentions.py",
+        "tt/attentions.py",
         "scores = ttnn.where(attn_mask.keep, scores, MASK_VALUE)",
         "scores = scores  # fault: no attention mask",
         "no attention mask: valid queries attend the item's padded keys",
@@ -95,7 +95,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-ffn-causal-padding",
-        "attentions.py",
+        "tt/attentions.py",
         "padding=((k - 1) // 2, k // 2)",
         "padding=(k - 1, 0)",
         "FFN conv padded causally (k-1 left, 0 right) instead of 'same' (MeloTTS kernels 3 and 5 are odd, so "
@@ -104,7 +104,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-encoder-cond-layer-1",
-        "attentions.py",
+        "tt/attentions.py",
         "if i == self.cond_layer_idx and speaker is not None",
         "if i == 1 and speaker is not None",
         "speaker embedding added before layer 1 instead of cond_layer_idx (2)",
@@ -113,7 +113,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/commons.py (LayerNorm of every MeloTTS encoder and predictor) ----
     Fault(
         "melo-layernorm-gamma-beta-swapped",
-        "commons.py",
+        "tt/commons.py",
         "weight=self.gamma, bias=self.beta",
         "weight=self.beta, bias=self.gamma",
         "channel LayerNorm gamma and beta swapped",
@@ -121,7 +121,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-layernorm-eps-1e-3",
-        "commons.py",
+        "tt/commons.py",
         "self.eps = ref.eps",
         "self.eps = 1e-3  # fault: not the reference's 1e-5",
         "channel LayerNorm epsilon 1e-3 instead of the reference's 1e-5",
@@ -130,7 +130,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/text_encoder.py ----
     Fault(
         "melo-text-sqrt-hidden-missing",
-        "text_encoder.py",
+        "tt/text_encoder.py",
         "h = ttnn.multiply(ttnn.multiply(h, math.sqrt(self.hidden)), mask)",
         "h = ttnn.multiply(h, mask)",
         "embedding sum not scaled by sqrt(hidden_channels)",
@@ -138,7 +138,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-text-bert-proj-dropped",
-        "text_encoder.py",
+        "tt/text_encoder.py",
         "h = ttnn.add(h, self.bert_proj(inputs.bert, b, t))",
         "h = h  # fault: bert_proj not added",
         "the (zh) bert_proj term is left out (only ja_bert added)",
@@ -146,7 +146,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-text-language-offset",
-        "text_encoder.py",
+        "tt/text_encoder.py",
         "language + self.n_vocab + self.n_tones]",
         "language + self.n_vocab]",
         "language ids offset into the stacked table without n_tones (language rows read from the tone table)",
@@ -154,7 +154,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-text-proj-m-logs-swapped",
-        "text_encoder.py",
+        "tt/text_encoder.py",
         "self.proj_m = TtConv1d(device, w[:c], b[:c], **conv)\n"
         "        self.proj_logs = TtConv1d(device, w[c:], b[c:], **conv)",
         "self.proj_m = TtConv1d(device, w[c:], b[c:], **conv)\n"
@@ -165,7 +165,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/transformer_coupling.py ----
     Fault(
         "melo-flow-flip-fold-parity",
-        "residual_coupling.py",  # the fold is shared: `folded_couplings` serves both flows
+        "tt/residual_coupling.py",  # the fold is shared: `folded_couplings` serves both flows
         "full_channel_weights(layer, flipped=index % 2 == 1)",
         "full_channel_weights(layer, flipped=index % 2 == 0)",
         "the Flip folded into the even transformer couplings instead of the odd ones",
@@ -173,7 +173,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-flow-reverse-layer-order",
-        "transformer_coupling.py",
+        "tt/transformer_coupling.py",
         "for pre, enc, post in reversed(self.layers) if reverse else self.layers:",
         "for pre, enc, post in self.layers:",
         "the reverse flow runs the couplings in forward order",
@@ -182,7 +182,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/duration_predictor.py ----
     Fault(
         "melo-dp-norm-relu-order",
-        "duration_predictor.py",
+        "tt/duration_predictor.py",
         "x = self.norm_1(ttnn.relu(self.conv_1(ttnn.multiply(x, mask), batch_size, length)))",
         "x = ttnn.relu(self.norm_1(self.conv_1(ttnn.multiply(x, mask), batch_size, length)))",
         "DP block 1 runs LayerNorm then ReLU (upstream: ReLU then LayerNorm)",
@@ -190,7 +190,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-dds-dilation-2-pow-i",
-        "duration_predictor.py",
+        "tt/duration_predictor.py",
         "        padding=conv.padding[0],\n        dilation=conv.dilation[0],\n",
         "        padding={3: 2, 9: 4}.get(conv.dilation[0], conv.dilation[0]) * (conv.kernel_size[0] - 1) // 2,\n"
         "        dilation={3: 2, 9: 4}.get(conv.dilation[0], conv.dilation[0]),\n",
@@ -200,7 +200,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/stochastic_duration_predictor.py ----
     Fault(
         "melo-sdp-convflow-reads-its-output",
-        "stochastic_duration_predictor.py",
+        "tt/stochastic_duration_predictor.py",
         "plan.append((flow, order[0], order[1]))",
         "plan.append((flow, order[1], order[1]))",
         "SDP flip folding wrong: each ConvFlow conditions on the column it overwrites",
@@ -208,7 +208,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-sdp-useless-vflow-kept",
-        "stochastic_duration_predictor.py",
+        "tt/stochastic_duration_predictor.py",
         "flows = flows[:-2] + [flows[-1]]  # upstream skips the first ConvFlow",
         "flows = flows  # fault: upstream skips the first ConvFlow",
         "the reverse SDP runs ConvFlow0 too (upstream skips the 'useless vflow')",
@@ -216,7 +216,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-sdp-affine-sign",
-        "stochastic_duration_predictor.py",
+        "tt/stochastic_duration_predictor.py",
         "self.affine_scale = float(torch.exp(-affine.logs.detach()[0, 0]))",
         "self.affine_scale = float(torch.exp(affine.logs.detach()[0, 0]))",
         "reverse ElementwiseAffine multiplies by exp(+logs) (the forward direction's sign)",
@@ -224,7 +224,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-sdp-proj-scale-not-folded",
-        "stochastic_duration_predictor.py",
+        "tt/stochastic_duration_predictor.py",
         "scale = math.sqrt(ref.filter_channels)",
         "scale = 1.0  # fault: / sqrt(filter_channels) not folded",
         "ConvFlow widths/heights not divided by sqrt(filter_channels)",
@@ -232,7 +232,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-sdp-convflow-g-dropped",
-        "stochastic_duration_predictor.py",
+        "tt/stochastic_duration_predictor.py",
         "h = self.convs(self.pre(x0, batch_size, length), mask, batch_size, length, g=g)",
         "h = self.convs(self.pre(x0, batch_size, length), mask, batch_size, length)",
         "ConvFlow's DDSConv not conditioned on the text features h (g=None)",
@@ -241,7 +241,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/transforms.py ----
     Fault(
         "melo-spline-min-bin-width-ignored",
-        "transforms.py",
+        "tt/transforms.py",
         "x_left, x_right = _knots(unnormalized_widths, k.min_bin_width, low_column, k)",
         "x_left, x_right = _knots(unnormalized_widths, 0.0, low_column, k)",
         "spline bin widths without min_bin_width",
@@ -249,7 +249,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-spline-last-knot-not-pinned",
-        "transforms.py",
+        "tt/transforms.py",
         "right = ttnn.pad(inner, [(0, 0), (0, 0), (0, 0), (0, 1)], value=bound)  # knots 1 .. K",
         "right = cumulative  # fault: knots 1 .. K straight from the cumsum, last not pinned to B",
         "the last knot taken from the cumsum (B up to rounding) instead of pinned exactly to B",
@@ -257,7 +257,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-spline-unstable-root",
-        "transforms.py",
+        "tt/transforms.py",
         "theta = ttnn.divide(ttnn.multiply(p, 2.0), ttnn.add(b, ttnn.sqrt(discriminant)))",
         "theta = ttnn.divide(ttnn.add(ttnn.neg(b), ttnn.sqrt(discriminant)), ttnn.multiply(a, 2.0))",
         "textbook root (-b + sqrt(D)) / 2a instead of the stable 2c / (-b - sqrt(D)) (cancels when a ~ 0)",
@@ -265,7 +265,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-spline-tail-derivative-constant",
-        "transforms.py",
+        "tt/transforms.py",
         "return math.log(math.exp(1 - min_derivative) - 1)",
         "return math.log(math.exp(1) - 1)",
         "boundary derivative logit solves softplus(c) = 1, forgetting min_derivative (edge slopes 1.001)",
@@ -273,7 +273,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-spline-linear-tails-dropped",
-        "transforms.py",
+        "tt/transforms.py",
         "return ttnn.where(inside, spline, inputs)",
         "return spline",
         "no identity tails: inputs beyond the tail bound come out clamped",
@@ -282,7 +282,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/length_regulator.py ----
     Fault(
         "melo-lr-length-scale-ignored",
-        "length_regulator.py",
+        "tt/length_regulator.py",
         "w = ttnn.multiply(ttnn.multiply(ttnn.exp(logw), mask), float(length_scale))",
         "w = ttnn.multiply(ttnn.exp(logw), mask)",
         "length_scale not applied to the durations",
@@ -290,7 +290,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-lr-round-not-ceil",
-        "length_regulator.py",
+        "tt/length_regulator.py",
         "w_ceil = ttnn.reshape(ttnn.ceil(w), (1, 1, batch_size, length))",
         "w_ceil = ttnn.reshape(ttnn.round(w), (1, 1, batch_size, length))",
         "durations rounded instead of ceil'ed",
@@ -298,7 +298,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-lr-cumsum-exclusive-end",
-        "length_regulator.py",
+        "tt/length_regulator.py",
         "end = ttnn.add(cum, self._item_starts(b * t_x, t_x, frames))",
         "end = ttnn.add(ttnn.subtract(cum, w), self._item_starts(b * t_x, t_x, frames))",
         "alignment run ends at the exclusive cumsum (every token's frames shifted one token late)",
@@ -306,7 +306,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-lr-y-lengths-not-clamped",
-        "length_regulator.py",
+        "tt/length_regulator.py",
         "y_lengths = ttnn.clamp(totals, min=1.0)  # clamp_min(., 1), as the reference",
         "y_lengths = totals  # fault: not clamped at 1",
         "y_lengths not clamped at 1 (an item whose durations all underflow gets 0 frames)",
@@ -315,7 +315,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     # ---- tt/melo_tts.py ----
     Fault(
         "melo-decoder-mask-dropped",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "mask = alignment.y_mask if mask_decoder else None",
         "mask = None",
         "infer(mask_decoder=True) decodes unmasked (the decoder never gets y_mask)",
@@ -323,7 +323,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-sdp-ratio-swapped",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "ttnn.multiply(logw_sdp, float(sdp_ratio)), ttnn.multiply(logw_dp, 1.0 - sdp_ratio)",
         "ttnn.multiply(logw_sdp, 1.0 - sdp_ratio), ttnn.multiply(logw_dp, float(sdp_ratio))",
         "sdp_ratio applied to the DP and 1 - sdp_ratio to the SDP",
@@ -331,23 +331,23 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-noise-scale-not-applied",
-        "melo_tts.py",
-        "scaled_eps_p = self._upload(to_time_major(eps_p * noise_scale), ttnn.float32)",
-        "scaled_eps_p = self._upload(to_time_major(eps_p), ttnn.float32)",
+        "tt/melo_tts.py",
+        "scaled_eps_p = upload(self.device, to_time_major(eps_p * noise_scale), ttnn.float32)",
+        "scaled_eps_p = upload(self.device, to_time_major(eps_p), ttnn.float32)",
         "noise_scale not applied to eps_p",
         MELO,
     ),
     Fault(
         "melo-noise-scale-w-not-applied",
-        "melo_tts.py",
-        "scaled_noise_w=self._upload(to_time_major(eps_sdp * noise_scale_w), ttnn.float32)",
-        "scaled_noise_w=self._upload(to_time_major(eps_sdp), ttnn.float32)",
+        "tt/melo_tts.py",
+        "scaled_noise_w=upload(self.device, to_time_major(eps_sdp * noise_scale_w), ttnn.float32)",
+        "scaled_noise_w=upload(self.device, to_time_major(eps_sdp), ttnn.float32)",
         "noise_scale_w not applied to the SDP draw",
         MELO,
     ),
     Fault(
         "melo-exp-logs-p-missing",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "ttnn.multiply(scaled_eps_p, ttnn.exp(logs_p_expanded))",
         "ttnn.multiply(scaled_eps_p, logs_p_expanded)",
         "z_p = m_p + eps * logs_p (exp missing)",
@@ -355,7 +355,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-flow-run-forward",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "speaker, reverse=True)",
         "speaker, reverse=False)",
         "the prior flow run forward instead of reverse at inference",
@@ -363,7 +363,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-decoder-zero-cond",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "self.dec = TtGenerator(device, reference.dec, zero_cond=False,",
         "self.dec = TtGenerator(device, reference.dec, zero_cond=True,",
         "decoder built like the converter's (zero_g): MeloTTS's decoder not conditioned on g",
@@ -371,7 +371,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-speaker-ids-reversed",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "sid.reshape(1, b).to(torch.int32)",
         "sid.flip(0).reshape(1, b).to(torch.int32)",
         "batch items' speaker ids in reverse order (item b gets item B-1-b's speaker)",
@@ -379,7 +379,7 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "melo-text-encoder-speaker-dropped",
-        "melo_tts.py",
+        "tt/melo_tts.py",
         "None if self.use_vc else speaker)",
         "speaker if self.use_vc else None)",
         "use_vc test inverted: the text encoder loses its speaker conditioning",

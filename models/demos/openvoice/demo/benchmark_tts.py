@@ -42,11 +42,11 @@ import ttnn
 from loguru import logger
 
 from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
-from models.demos.openvoice.utils.graph_report import capture
+from models.demos.openvoice.utils.graph_report import capture, device_to_host_transfers
 from models.demos.openvoice.demo.figures import fmt, median_ms
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
-from models.demos.openvoice.utils.graph_report import device_to_host_transfers
+from models.demos.openvoice.tt.commons import upload
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 
 SAMPLING_RATE = 44100
@@ -171,7 +171,7 @@ def staged_infer(tt: TtMeloTTS, batch: dict, eps_p: torch.Tensor | None = None) 
     def align_prior():
         alignment = lr.align(dur, frames)
         m, logs = lr.expand(alignment, m_p), lr.expand(alignment, logs_p)
-        scaled = tt._upload(noise.permute(0, 2, 1).reshape(1, 1, b * frames, -1) * 0.667, ttnn.float32)
+        scaled = upload(tt.device, noise.permute(0, 2, 1).reshape(1, 1, b * frames, -1) * 0.667, ttnn.float32)
         return alignment, tt.prior_sample(m, logs, scaled)
 
     alignment, z_p = run("align+prior", align_prior)

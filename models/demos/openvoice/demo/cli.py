@@ -171,8 +171,9 @@ RANDOM_WEIGHTS_BANNER = """
 ################################################################################
   RANDOM WEIGHTS (--random-weights {seed}): the converter (reference encoder
   included), MeloTTS and BERT are seeded random models of the release shapes.
-  EMBEDDINGS AND AUDIO ARE NOISE, NOT A VOICE. Missing tokenizers use a
-  whole-word stand-in. For real speech drop --random-weights and download:
+  THE AUDIO IS NOISE, NOT SPEECH (and the embeddings no voice). Missing
+  tokenizers use a whole-word stand-in. For real speech drop
+  --random-weights and download the checkpoints:
   python -m models.demos.openvoice.demo.download --melotts LANG --bert LANG --nltk
 ################################################################################
 """

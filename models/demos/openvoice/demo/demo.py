@@ -33,6 +33,7 @@ import pytest
 import torch
 from loguru import logger
 
+from models.common.utility_functions import run_for_wormhole_b0
 from models.demos.openvoice.utils.audio import load_audio, write_wav
 from models.demos.openvoice.utils.config import load_config
 from models.demos.openvoice.demo.random_weights import converter_config, random_converter
@@ -114,8 +115,9 @@ def _check_close(device, name: str, expected: np.ndarray, actual: np.ndarray, mo
 # ---------------------------------------------------------------- voice cloning
 
 
+@run_for_wormhole_b0()
 @DEVICE_PARAMS
-def test_voice_cloning(device, shared_data: Path, checkpoints: Path) -> None:
+def test_voice_cloning(device, reset_seeds, shared_data: Path, checkpoints: Path) -> None:
     """Clone every reference (device vs reference embeddings), then re-voice the source to each target."""
     v2 = shared_data / "openvoice_v2"
     ref_enc = load_reference_encoder(v2 / "ref_enc" / "ref_enc.pt")
@@ -244,8 +246,9 @@ def _speak_outputs(name: str, result, reference_audio: np.ndarray, rate: int, ti
     logger.info(f"wrote {save_comparison(OUTPUT_DIR / f'{name}.png', panels, title)}")
 
 
+@run_for_wormhole_b0()
 @DEVICE_PARAMS
-def test_full_pipeline(device, shared_data: Path, checkpoints: Path) -> None:
+def test_full_pipeline(device, reset_seeds, shared_data: Path, checkpoints: Path) -> None:
     """EN text -> MeloTTS -> converter to a cloned voice, on the device; checked against the reference."""
     from models.demos.openvoice.demo.speak import SpeakOptions
 
@@ -267,9 +270,10 @@ def test_full_pipeline(device, shared_data: Path, checkpoints: Path) -> None:
     _speak_outputs(f"full_pipeline_EN{tag}", result, reference, result.sampling_rate, title)
 
 
+@run_for_wormhole_b0()
 @DEVICE_PARAMS
 @pytest.mark.parametrize("language", list(TEXTS))
-def test_multilingual(device, shared_data: Path, checkpoints: Path, language: str) -> None:
+def test_multilingual(device, reset_seeds, shared_data: Path, checkpoints: Path, language: str) -> None:
     """Each of the six languages through the pipeline on the device, against the reference."""
     from models.demos.openvoice.demo.speak import SpeakOptions
 
@@ -292,8 +296,9 @@ def _synthesize(tts, text: str, options):
     return result.audio[0], result.frames[0]
 
 
+@run_for_wormhole_b0()
 @DEVICE_PARAMS
-def test_style_controls(device, shared_data: Path, checkpoints: Path) -> None:
+def test_style_controls(device, reset_seeds, shared_data: Path, checkpoints: Path) -> None:
     """speed, sdp_ratio, noise_scale and noise_scale_w on the device (MeloTTS stage, where they act; the
     converter after it is `test_full_pipeline`'s): frames follow speed, a seed repeats exactly, and turning
     the draws off changes the audio. The full-path `speak` runs the same request (demo/speak.py)."""

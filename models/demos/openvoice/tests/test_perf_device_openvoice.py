@@ -32,6 +32,7 @@ import pytest
 import ttnn
 from loguru import logger
 
+from models.common.utility_functions import run_for_wormhole_b0
 from models.demos.openvoice.tests.helpers import CONFIG, REF_ENC, requires_device
 from models.demos.openvoice.tests.shared_data import require_shared_data
 from models.demos.openvoice.tools.perf_report import (
@@ -77,6 +78,7 @@ def _workload(device: ttnn.Device, model: str) -> Workload:
 
 @pytest.mark.models_performance_bare_metal
 @requires_device
+@run_for_wormhole_b0()
 @DEVICE_PARAMS
 @pytest.mark.parametrize("model", list(SECONDS))
 def test_perf_device_bare_metal(device, model: str) -> None:
@@ -104,6 +106,7 @@ def test_perf_device_openvoice(model: str, monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.models_performance_bare_metal
 @requires_device
+@run_for_wormhole_b0()
 @DEVICE_PARAMS
 @pytest.mark.parametrize("model", list(SECONDS))
 def test_perf_openvoice(device, model: str) -> None:
