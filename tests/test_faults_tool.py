@@ -49,8 +49,8 @@ def test_catalogue_names_are_unique_and_selections_exist() -> None:
 
 def test_stale_snippets_are_reported_by_name() -> None:
     selection = Selection("none", ("tests/test_faults_tool.py",))
-    missing = Fault("gone", "wavenet.py", "this line is not in wavenet.py", "x", "stale", selection)
-    twice = Fault("twice", "wavenet.py", "ttnn.", "ttnn.", "ambiguous", selection)
+    missing = Fault("gone", "tt/wavenet.py", "this line is not in wavenet.py", "x", "stale", selection)
+    twice = Fault("twice", "tt/wavenet.py", "ttnn.", "ttnn.", "ambiguous", selection)
     problems = catalogue_problems([missing, twice, missing])
     assert any("'gone'" in p and "0 times" in p for p in problems), problems
     assert any("'twice'" in p and "times" in p for p in problems), problems
@@ -60,7 +60,7 @@ def test_stale_snippets_are_reported_by_name() -> None:
 
 
 def test_tool_stops_on_a_stale_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
-    stale = Fault("gone", "wavenet.py", "this line is not in wavenet.py", "x", "stale", Selection("none", ()))
+    stale = Fault("gone", "tt/wavenet.py", "this line is not in wavenet.py", "x", "stale", Selection("none", ()))
     assert main([], faults=[stale]) == 2
     assert "'gone'" in capsys.readouterr().err
 
@@ -86,6 +86,8 @@ def _toy_repository(root: Path) -> Path:
     for package in (root / "models", root / "models/demos", root / "models/demos/openvoice", tt):
         (package / "__init__.py").write_text("")
     (tt / "toy.py").write_text("SLOPE = 0.1\nBIAS = 1.0\n")
+    (root / "mock_wormhole").mkdir()
+    (root / "mock_wormhole/__init__.py").write_text("")
     (root / "tests").mkdir()
     (root / "tests/test_toy.py").write_text(
         textwrap.dedent(
@@ -115,11 +117,11 @@ def test_runner_reports_caught_missed_and_broken_baselines(tmp_path: Path, capsy
     empty = Selection("empty", ("tests/test_toy.py", "-k", "no_such_test"))
     renamed = Selection("renamed", ("tests/test_toy.py", "-k", "slope or renamed_test"))  # one term matches nothing
     faults = [
-        Fault("slope-wrong", "toy.py", "SLOPE = 0.1", "SLOPE = 0.2", "caught", slope),
-        Fault("bias-dropped", "toy.py", "BIAS = 1.0", "BIAS = 0.0", "missed", bias),
-        Fault("on-broken-test", "toy.py", "SLOPE = 0.1", "SLOPE = 0.3", "baseline fails", broken),
-        Fault("on-no-test", "toy.py", "BIAS = 1.0", "BIAS = 2.0", "selects nothing", empty),
-        Fault("on-renamed-test", "toy.py", "BIAS = 1.0", "BIAS = 3.0", "a -k term is stale", renamed),
+        Fault("slope-wrong", "tt/toy.py", "SLOPE = 0.1", "SLOPE = 0.2", "caught", slope),
+        Fault("bias-dropped", "tt/toy.py", "BIAS = 1.0", "BIAS = 0.0", "missed", bias),
+        Fault("on-broken-test", "tt/toy.py", "SLOPE = 0.1", "SLOPE = 0.3", "baseline fails", broken),
+        Fault("on-no-test", "tt/toy.py", "BIAS = 1.0", "BIAS = 2.0", "selects nothing", empty),
+        Fault("on-renamed-test", "tt/toy.py", "BIAS = 1.0", "BIAS = 3.0", "a -k term is stale", renamed),
     ]
     before = tree_digest(repo)
     code = main(["--repo", str(repo), "--python", sys.executable, "--jobs", "2", "--timeout", "60"], faults=faults)
