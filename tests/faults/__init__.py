@@ -31,7 +31,8 @@ Adding a fault (the habit: every new or changed `tt/` module adds its faults her
    a swapped pair of halves, a mask left out, an off-by-one in padding or taps, a batch-order
    mix-up, a fold applied twice. Prefer faults that keep shapes right (those are the ones
    only numbers can catch) over faults that crash.
-2. Copy an exact snippet from the `tt/` file (whitespace included; several lines are fine)
+2. Copy an exact snippet from the `tt/` file (path relative to models/demos/openvoice, e.g.
+   ``tt/conv.py``; ``demo/backends.py`` for the TTNN backend; whitespace included; several lines are fine)
    that occurs exactly once in it, and write its faulty replacement. The replacement must
    still import and run: the fault has to reach the numbers.
 3. Name the tests that should notice it as pytest arguments (node ids, a file plus

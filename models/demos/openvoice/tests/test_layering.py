@@ -194,3 +194,19 @@ def test_every_module_imports_in_a_fresh_interpreter() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     failed = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not failed, failed
+
+
+def test_product_code_reads_no_test_data_variable() -> None:
+    """Only the tests (tests/, demo targets) may find the test data through its environment variable."""
+    from models.demos.openvoice.tests.shared_data import ENV_VAR
+
+    readers = []
+    for module, path in _modules().items():
+        if ".tests" in module or module.endswith("demo.demo") or module.endswith("conftest"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) and a.value == ENV_VAR for a in node.args):
+                readers.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == ENV_VAR:
+                readers.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+    assert not readers, f"product code reading {ENV_VAR}: {readers}"

@@ -31,7 +31,7 @@ Choices (per shape):
   16 KiB region, but they still cost DRAM (and the programs host memory), and the program
   cache grows with every new input length (134-150 programs per release-config converter
   length on the mock), so many input lengths are not free either: the long-lived backend
-  bounds the cache (`tt/backend.py: PROGRAM_CACHE_MAX_ENTRIES`, cleared between calls, never
+  bounds the cache (`demo/backends.py: PROGRAM_CACHE_MAX_ENTRIES`, cleared between calls, never
   inside a forward, once past the cap).
 * Prepared weights: the first call for a given (B, T) passes the torch-layout host weight
   with ``return_weights_and_bias=True`` and caches the device-prepared weight/bias; later
