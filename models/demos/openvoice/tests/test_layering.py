@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import json
 import re
@@ -39,6 +40,7 @@ TT_METAL_MODULES = {
 OWN_DISTRIBUTIONS = {"openvoice-ttnn", "openvoice_ttnn"}
 
 
+@functools.lru_cache(maxsize=None)
 def _modules() -> dict[str, Path]:
     """Dotted name -> file of every Python module in the folder."""
     names = {}
@@ -69,8 +71,13 @@ def _imports(path: Path, module: str) -> list[tuple[str, int]]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _distributions() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
 def _third_party(top: str) -> bool:
-    distributions = importlib.metadata.packages_distributions().get(top, [])
+    distributions = _distributions().get(top, [])
     return bool(distributions) and not set(distributions) & OWN_DISTRIBUTIONS
 
 
@@ -108,6 +115,7 @@ def _layer(module: str, order: list[str]) -> int:
     return order.index(rest[0])
 
 
+@functools.lru_cache(maxsize=None)
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
     graph: dict[str, set[str]] = {m: set() for m in modules}
@@ -169,7 +177,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_loop() -> None:
-    assert not _cycles(_graph()), f"modules importing each other in a loop: {_cycles(_graph())}"
+    cycles = _cycles(_graph())
+    assert not cycles, f"modules importing each other in a loop: {cycles}"
 
 
 def test_cycle_finder_finds_a_loop() -> None:
