@@ -4,7 +4,7 @@
 
 Inside a tt-metal checkout, ``models/demos/openvoice`` runs on tt-metal's own conftest; here this
 file supplies the fixtures that model uses, with tt-metal's names, scopes and signatures (root
-conftest.py of tt-metal commit 006532ce7f5e, ``models/conftest.py`` for ``ensure_gc``; see
+conftest.py of tt-metal commit 006532ce7f5e; see
 TRADEOFFS.md "tt-metal interfaces"):
 
 * ``device_params`` (indirect parametrization: ``l1_small_size``, ``trace_region_size``,

@@ -81,11 +81,6 @@ def test_root_conftest_fixtures_have_tt_metal_s_names_parameters_and_scopes() ->
     assert {name: found.get(name) for name in FIXTURES} == FIXTURES
 
 
-def test_ensure_gc_is_models_conftest_autouse() -> None:
-    text = (ROOT / "models" / "conftest.py").read_text()
-    assert "@pytest.fixture(autouse=True)\ndef ensure_gc() -> None:\n    gc.collect()" in text
-
-
 def test_reset_seeds_seeds_torch_numpy_and_random(reset_seeds) -> None:
     assert torch.initial_seed() == 213919
     assert np.random.get_state()[1][0] == np.random.RandomState(213919).get_state()[1][0]
