@@ -10,7 +10,7 @@ TRADEOFFS.md "tt-metal interfaces"):
 * ``device_params`` (indirect parametrization: ``l1_small_size``, ``trace_region_size``,
   ``num_command_queues``, ``dispatch_core_axis`` ...), ``device`` (``ttnn.CreateDevice`` +
   ``ttnn.SetDefaultDevice``, closed at teardown), ``mesh_device`` (an int N -> 1xN, or a
-  (rows, cols) tuple; skips with tt-metal's "Requested more devices than available" message);
+  (rows, cols) tuple, default every chip; skips with tt-metal's "Requested more devices than available");
 * ``reset_seeds`` (torch, numpy and random seeded with 213919), ``function_level_defaults``,
   ``model_location_generator`` (MLPerf path when it exists, else the model version), ``is_ci_env``.
 
@@ -108,10 +108,10 @@ def device(request: pytest.FixtureRequest, device_params: dict[str, Any]) -> Ite
 def mesh_device(request: pytest.FixtureRequest, device_params: dict[str, Any]) -> Iterator[Any]:
     import ttnn
 
-    from tests.mock_wormhole.pytest_plugin import mesh_shape, mesh_skip_reason, require_device, resolved_mode
+    from tests.mock_wormhole.pytest_plugin import available_chips, mesh_shape, mesh_skip_reason, require_device, resolved_mode
 
     require_device()
-    shape = mesh_shape(getattr(request, "param", (1, 2)))
+    shape = mesh_shape(getattr(request, "param", available_chips()))  # tt-metal: every device when unparametrized
     reason = mesh_skip_reason(shape, resolved_mode())
     if reason is not None:
         pytest.skip(f"Requested more devices than available. Test not applicable for machine ({reason})")

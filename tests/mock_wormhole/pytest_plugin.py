@@ -104,6 +104,15 @@ def mesh_shape(param: Any) -> tuple[int, int]:
     return shape
 
 
+def available_chips() -> int:
+    """Chips this session can open: the mock board's, or the cards'."""
+    if _resolved_mode == "mock":
+        return 2 if device_module.mock_board() == "n300" else 1
+    import ttnn
+
+    return ttnn.get_num_devices()
+
+
 def mesh_skip_reason(shape: tuple[int, int], mode: str | None) -> str | None:
     """Why a ``shape`` mesh cannot be opened in ``mode`` (worded as CI-allowed skips), or None."""
     if mode is None:
