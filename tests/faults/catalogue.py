@@ -57,6 +57,23 @@ SPEAK = Selection("speak-device", (f"{_TESTS}/test_speak.py", "-k", "alone_on_de
 BATCH = Selection("converter-batch", (OPENVOICE, "-k", "vc_small or without_zero_g or batch_items_match"))
 
 CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
+    # ---- tt/commons.py (shared by every module) ----
+    Fault(
+        "time-major-without-transpose",
+        "tt/commons.py",
+        "return x.permute(0, 2, 1).reshape(1, 1, b * t, c)",
+        "return x.reshape(1, 1, b * t, c)",
+        "[B, C, T] reshaped to rows without the channel/time transpose (shapes still fit)",
+        BATCH,
+    ),
+    Fault(
+        "upload-ignores-dtype",
+        "tt/commons.py",
+        "return ttnn.from_torch(x.float() if x.is_floating_point() else x, dtype=dtype, layout=layout, device=device)",
+        "return ttnn.from_torch(x.float() if x.is_floating_point() else x, dtype=ttnn.bfloat16 if x.is_floating_point() else dtype, layout=layout, device=device)",
+        "every float upload in bf16, the float32 paths (spectrogram, duration predictors) included",
+        SPECTROGRAM,
+    ),
     # ---- tt/wavenet.py ----
     Fault(
         "wavenet-layer1-dilation",
