@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """End to end: whole OpenVoice models on TTNN against the float32 reference, and their system properties.
 
-Run: `pytest models/demos/openvoice/tests/test_openvoice.py` (the mock Wormhole unless a card is
-selected: `--device-mode auto|real|mock`).
+Run: `pytest models/demos/openvoice/tests/test_openvoice.py` (on the card; in the standalone
+repository, on its mock Wormhole where there is none).
 
 Whole models chained end to end (single ops: test_per_op_pcc.py; modules on the reference's own
 input: test_per_module_pcc.py; golden folders through tools/check_golden.py:

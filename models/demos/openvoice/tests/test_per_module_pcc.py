@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Per-module PCC: one TTNN model module against its float32 reference module.
 
-Run: `pytest models/demos/openvoice/tests/test_per_module_pcc.py` (the mock Wormhole unless a card
-is selected: `--device-mode auto|real|mock`).
+Run: `pytest models/demos/openvoice/tests/test_per_module_pcc.py` (on the card; in the standalone
+repository, on its mock Wormhole where there is none).
 
 Every module gets the reference's OWN input, so each figure is that module's own error (whole
 models chained end to end are in test_openvoice.py, single ops in test_per_op_pcc.py). Every

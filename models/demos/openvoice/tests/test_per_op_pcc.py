@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Per-op PCC: single TTNN building blocks against torch or the float32 reference.
 
-Run: `pytest models/demos/openvoice/tests/test_per_op_pcc.py` (the mock Wormhole unless a card is
-selected, see tests/mock_wormhole/pytest_plugin.py: `--device-mode auto|real|mock`).
+Run: `pytest models/demos/openvoice/tests/test_per_op_pcc.py` (on the card; in the standalone
+repository, on its mock Wormhole where there is none).
 
 An "op" here is one tt/ building block (a conv, the spectrogram, a spline, a relative-position
 skew, a speaker projection, a load-time weight fold), not a whole model module: whole modules
