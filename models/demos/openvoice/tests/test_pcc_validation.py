@@ -3,7 +3,7 @@
 """Golden PCC validation: every golden folder through the float32 reference and the TTNN port.
 
 Run: `pytest models/demos/openvoice/tests/test_pcc_validation.py`, or as a script,
-`python models/demos/openvoice/tests/test_pcc_validation.py [--device-mode auto|real|mock] [FOLDER ...]`,
+`python models/demos/openvoice/tests/test_pcc_validation.py [FOLDER ...]` (on the device `ttnn.open_device` opens),
 which runs every golden folder of $OPENVOICE_SHARED_DATA/golden (else ../shared/data/golden beside
 the checkout, as ./run_tests.sh finds it) through the reference and the ttnn backend and prints one
 table (folder, output, backend, PCC, max error, bar, pass) and the bounty's bar line (PCC > 0.95
