@@ -196,11 +196,6 @@ class ShadowExecution:
 
         return synchronize
 
-    def collect(self) -> None:
-        """Drop the shadow values of tensors nothing else references any more (after `gc.collect()`), so a
-        test that reads the device's allocation sees freed tensors as freed, as a card would."""
-        self._sweep()
-
     def _sweep(self) -> None:
         """Drop entries whose tensor is referenced only by this table (it can never be used again)."""
         # References to `tensor` below: the entry tuple, the loop variable, getrefcount's argument.

@@ -73,16 +73,17 @@ def _resolve_config(args: argparse.Namespace) -> OpenVoiceConfig:
     return load_config(config_path)
 
 
-def build_cloner(args: argparse.Namespace, need_converter: bool, melo: MeloLoader | None = None) -> VoiceCloner:
-    """Load weights for the requested work (or seeded random ones) and wrap them in the selected backend."""
+def _converter_weights(
+    args: argparse.Namespace, need_converter: bool
+) -> tuple[OpenVoiceConfig, ReferenceEncoder, ToneColorConverter | None, str]:
+    """(config, reference encoder, converter or None, embedding-cache key): the official checkpoint,
+    the reference encoder alone (`--ref-enc`), or seeded random weights (`--random-weights`)."""
     if args.random_weights is not None:
         from models.demos.openvoice.demo import random_weights as rw
 
         print(RANDOM_WEIGHTS_BANNER.format(seed=args.random_weights), file=sys.stderr)
-        converter, config = rw.random_converter(args.random_weights), rw.converter_config()
-        backend = make_backend(args, config, converter.ref_enc, converter, melo)
-        cache = SpeakerEmbeddingCache(f"random-{args.random_weights}", Path(args.se_cache) if args.se_cache else None)
-        return VoiceCloner(config, backend, cache)
+        converter = rw.random_converter(args.random_weights)
+        return rw.converter_config(), converter.ref_enc, converter, f"random-{args.random_weights}"
     config = _resolve_config(args)
     _, checkpoint = _converter_paths(args.checkpoint_dir)
     converter = None
@@ -101,11 +102,16 @@ def build_cloner(args: argparse.Namespace, need_converter: bool, melo: MeloLoade
             f"no converter checkpoint at {checkpoint} and no --ref-enc given: download the checkpoint with "
             f"`{DOWNLOAD_HINT.format(dir=args.checkpoint_dir)}` or pass --ref-enc PATH"
         )
+    return config, ref_enc, converter, model_fingerprint(ref_enc.state_dict())
+
+
+def build_cloner(args: argparse.Namespace, need_converter: bool, melo: MeloLoader | None = None) -> VoiceCloner:
+    """Load weights for the requested work (or seeded random ones) and wrap them in the selected backend."""
+    config, ref_enc, converter, cache_key = _converter_weights(args, need_converter)
     backend = make_backend(args, config, ref_enc, converter, melo)
     cache_dir = Path(args.se_cache) if args.se_cache else None
-    cache = SpeakerEmbeddingCache(model_fingerprint(ref_enc.state_dict()), cache_dir)
     logger.info(f"backend: {backend.name}")
-    return VoiceCloner(config, backend, cache)
+    return VoiceCloner(config, backend, SpeakerEmbeddingCache(cache_key, cache_dir))
 
 
 def make_backend(

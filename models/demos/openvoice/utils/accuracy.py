@@ -112,26 +112,22 @@ def pcc_for(device: Any, mock: float, real: float) -> float:
     return mock if is_mock_device() else real
 
 
-def _bar(device: Any, mock: float, real: float) -> float:
-    return pcc_for(device, mock=mock, real=real)
-
-
 def bar(device_or_mock: Any, module: str) -> Bar:
     """The bar of `module` (a `MOCK_BARS` key) on this device; takes the device (or None in a test whose subprocess owns it)."""
     mock = MOCK_BARS[module]
     real = DEVICE_AUDIO_BAR if module in _AUDIO_MODULES else DEVICE_MODULE_BAR
-    return Bar(pcc=_bar(device_or_mock, mock.pcc, real.pcc), max_rel=_bar(device_or_mock, mock.max_rel, real.max_rel))
+    return Bar(pcc=pcc_for(device_or_mock, mock.pcc, real.pcc), max_rel=pcc_for(device_or_mock, mock.max_rel, real.max_rel))
 
 
 def module_pcc(device_or_mock: Any) -> float:
     """Generic bar for one module's output or a speaker embedding; takes the device (or None in a test whose subprocess owns it).
     Prefer the per-module `bar(device, module)`."""
-    return _bar(device_or_mock, MOCK_PCC, DEVICE_PCC)
+    return pcc_for(device_or_mock, MOCK_PCC, DEVICE_PCC)
 
 
 def audio_pcc(device_or_mock: Any) -> float:
     """Generic bar for converted audio (the whole converter chain); takes the device (or None in a test whose subprocess owns it)."""
-    return _bar(device_or_mock, MOCK_PCC, DEVICE_AUDIO_PCC)
+    return pcc_for(device_or_mock, MOCK_PCC, DEVICE_AUDIO_PCC)
 
 
 def pcc_value(expected: Any, actual: Any) -> float:
