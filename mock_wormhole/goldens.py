@@ -71,6 +71,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from mock_wormhole import numerics
+
 
 class ShadowError(RuntimeError):
     """The shadow execution cannot produce a value (missing golden, shape mismatch, ...)."""
@@ -211,10 +213,16 @@ class Prepared:
     prepared_for: ConvSignature | None = None
 
 
-def golden(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a harness golden under one or more fully qualified op names."""
+def golden(*names: str, accepts: tuple[str, ...] | None = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a harness golden under one or more fully qualified op names.
+
+    The shadow harness refuses a keyword argument the golden does not name (see
+    ``shadow._checking_arguments``); `accepts` lists the ones a golden takes through ``**kwargs``
+    (None: any, for the prepare functions, whose arguments all go into :func:`conv_signature`).
+    """
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        function.accepts = accepts  # type: ignore[attr-defined]
         for name in names:
             HARNESS_GOLDENS[name] = function
         return function
@@ -310,7 +318,18 @@ def _bias_1d(bias: torch.Tensor | None) -> torch.Tensor | None:
     return None if bias is None else bias.reshape(-1).float()
 
 
-@golden("ttnn.conv1d")
+def _with_bias(out_nchw: torch.Tensor, bias: torch.Tensor | None, config: numerics.ComputeConfig) -> torch.Tensor:
+    if bias is None:
+        return out_nchw
+    return numerics.fused_bias(out_nchw, bias.reshape(1, -1, *([1] * (out_nchw.dim() - 2))).float(), config)
+
+
+# What the conv goldens take through **kwargs besides the placement arguments: the compute config
+# (modelled) and the flags that shape the result tuple.
+_CONV_ARGUMENTS = ("compute_config", "return_output_dim", "return_weights_and_bias")
+
+
+@golden("ttnn.conv1d", accepts=_CONV_ARGUMENTS)
 def conv1d(
     *,
     input_tensor: torch.Tensor,
@@ -334,15 +353,16 @@ def conv1d(
     if weight.dim() == 4:  # [Co, Ci/g, 1, K]: the conv2d form of a 1D kernel
         weight = weight.squeeze(2)
     left, right = (padding, padding) if isinstance(padding, int) else _pair(padding)
-    x = F.pad(x, (left, right))
-    out = F.conv1d(x, weight, _bias_1d(bias_tensor), stride=stride, dilation=dilation, groups=groups)
-    out = _with_activation(out, conv_config)
+    x = F.pad(x, (left, right)).unsqueeze(2)
+    config = _config("ttnn.conv1d", kwargs.pop("compute_config", None))
+    out = numerics.conv2d(x, weight.unsqueeze(2), config, (1, stride), (1, dilation), groups).squeeze(2)
+    out = _with_activation(_with_bias(out, bias_tensor, config), conv_config)
     n, c, length = out.shape
     flat = out.permute(0, 2, 1).reshape(1, 1, n * length, c)
     return _conv_result(flat, length, weight_tensor, bias_tensor, kwargs)
 
 
-@golden("ttnn.conv2d")
+@golden("ttnn.conv2d", accepts=_CONV_ARGUMENTS)
 def conv2d(
     *,
     input_tensor: torch.Tensor,
@@ -366,12 +386,13 @@ def conv2d(
     top, bottom, left, right = _pads_2d(padding)
     x = F.pad(x, (left, right, top, bottom))
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
-    out = F.conv2d(x, weight, _bias_1d(bias_tensor), stride=_pair(stride), dilation=_pair(dilation), groups=groups)
-    out = _with_activation(out, conv_config)
+    config = _config("ttnn.conv2d", kwargs.pop("compute_config", None))
+    out = numerics.conv2d(x, weight.float(), config, _pair(stride), _pair(dilation), groups)
+    out = _with_activation(_with_bias(out, bias_tensor, config), conv_config)
     return _conv_result(_flatten_nhwc(out), (out.shape[2], out.shape[3]), weight_tensor, bias_tensor, kwargs)
 
 
-@golden("ttnn.conv_transpose2d")
+@golden("ttnn.conv_transpose2d", accepts=_CONV_ARGUMENTS)
 def conv_transpose2d(
     *,
     input_tensor: torch.Tensor,
@@ -401,17 +422,20 @@ def conv_transpose2d(
     top, bottom, left, right = _pads_2d(padding)
     if top != bottom or left != right:
         raise NotImplementedError("conv_transpose2d golden: asymmetric padding")
-    out = F.conv_transpose2d(
-        x,
-        weight,
-        _bias_1d(bias_tensor),
-        stride=_pair(stride),
-        padding=(top, left),
-        output_padding=_pair(output_padding),
-        groups=groups,
-        dilation=_pair(dilation),
-    )
-    out = _with_activation(out, conv_config)
+    if groups != 1:
+        raise NotImplementedError("conv_transpose2d golden: groups > 1")
+    # As ttnn runs it: a stride-1 conv2d over the input with stride-1 zeros inserted between samples,
+    # padded by dilation * (k - 1) - padding (+ output_padding at the end), with the kernel mirrored.
+    (sh, sw), (dh, dw), (oh, ow) = _pair(stride), _pair(dilation), _pair(output_padding)
+    kh, kw = weight.shape[2], weight.shape[3]
+    stuffed = x.new_zeros(x.shape[0], x.shape[1], (x.shape[2] - 1) * sh + 1, (x.shape[3] - 1) * sw + 1)
+    stuffed[:, :, ::sh, ::sw] = x
+    ph, pw = dh * (kh - 1) - top, dw * (kw - 1) - left
+    stuffed = F.pad(stuffed, (pw, pw + ow, ph, ph + oh))
+    config = _config("ttnn.conv_transpose2d", kwargs.pop("compute_config", None))
+    mirrored = torch.flip(weight.float(), [2, 3]).transpose(0, 1)
+    out = numerics.conv2d(stuffed, mirrored, config, (1, 1), (dh, dw), 1)
+    out = _with_activation(_with_bias(out, bias_tensor, config), conv_config)
     return _conv_result(_flatten_nhwc(out), (out.shape[2], out.shape[3]), weight_tensor, bias_tensor, kwargs)
 
 
@@ -419,20 +443,176 @@ def _first_tensor_argument(name: str, args: tuple[Any, ...], kwargs: dict[str, A
     return kwargs[name] if name in kwargs else args[0]
 
 
-@golden("ttnn.prepare_conv_weights", "ttnn.prepare_conv_transpose2d_weights")
+@golden("ttnn.prepare_conv_weights", "ttnn.prepare_conv_transpose2d_weights", accepts=None)
 def prepare_conv_weights(*args: Any, **kwargs: Any) -> Prepared:
     """The prepared weight's shadow is the PyTorch-layout weight itself."""
     return Prepared(_first_tensor_argument("weight_tensor", args, kwargs))
 
 
-@golden("ttnn.prepare_conv_bias", "ttnn.prepare_conv_transpose2d_bias")
+@golden("ttnn.prepare_conv_bias", "ttnn.prepare_conv_transpose2d_bias", accepts=None)
 def prepare_conv_bias(*args: Any, **kwargs: Any) -> Prepared:
     return Prepared(_first_tensor_argument("bias_tensor", args, kwargs))
 
 
-@golden("ttnn.empty", "ttnn.empty_like")
+@golden("ttnn.empty", "ttnn.empty_like", accepts=None)
 def empty(*args: Any, **kwargs: Any) -> torch.Tensor:
     """Uninitialised memory: NaN, so reading it before writing it shows up in any comparison."""
     first = args[0] if args else kwargs.get("shape", kwargs.get("tensor", kwargs.get("input_tensor")))
     shape = tuple(first.shape) if isinstance(first, torch.Tensor) else tuple(int(s) for s in first)
     return torch.full(shape, float("nan"))
+
+
+# ---- matrix- and vector-engine ops: Wormhole arithmetic (:mod:`.numerics`) --------------------------
+# Each op's compute kernel config when the call passes none: ttnn 0.81.1's own defaults for Wormhole
+# B0 (init_device_compute_kernel_config with the op's default fidelity; sources in
+# tests/mock_wormhole/test_numerics.py). A float32 input does not switch fp32 accumulation on.
+DEFAULT_CONFIGS: dict[str, numerics.ComputeConfig] = {
+    "ttnn.matmul": numerics.ComputeConfig("LoFi", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.linear": numerics.ComputeConfig("LoFi", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.conv1d": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.conv2d": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.conv_transpose2d": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.softmax": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=False),
+    "ttnn.layer_norm": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.sum": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
+    "ttnn.mean": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
+}
+
+
+def _config(name: str, compute_kernel_config: Any) -> numerics.ComputeConfig:
+    try:
+        return numerics.read_config(compute_kernel_config, DEFAULT_CONFIGS[name])
+    except ValueError as error:
+        raise ShadowError(f"{name}: {error}") from None
+
+
+def _activation(name: str, out: torch.Tensor, activation: Any) -> torch.Tensor:
+    if activation is None:
+        return out
+    if activation == "relu":
+        return torch.relu(out)
+    raise ShadowError(f"{name}: activation={activation!r} is not modelled by the harness")
+
+
+def _matmul(
+    name: str, a: torch.Tensor, b: torch.Tensor, transpose_a: bool, transpose_b: bool, bias: Any, activation: Any, config: Any
+) -> torch.Tensor:
+    config = _config(name, config)
+    a = a.transpose(-1, -2) if transpose_a else a
+    b = b.transpose(-1, -2) if transpose_b else b
+    out = numerics.matmul(a.float(), b.float(), config)
+    if bias is not None:
+        out = numerics.fused_bias(out, bias.float(), config)
+    return _activation(name, out, activation)
+
+
+@golden("ttnn.matmul")
+def matmul(
+    input_tensor_a: torch.Tensor,
+    input_tensor_b: torch.Tensor,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    *,
+    bias: torch.Tensor | None = None,
+    activation: Any = None,
+    compute_kernel_config: Any = None,
+) -> torch.Tensor:
+    """in0 (the rows) in SrcB, in1 in SrcA; ``bias``: the fused bias of :func:`numerics.fused_bias`."""
+    return _matmul("ttnn.matmul", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias, activation, compute_kernel_config)
+
+
+@golden("ttnn.linear")
+def linear(
+    input_tensor_a: torch.Tensor,
+    input_tensor_b: torch.Tensor,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    *,
+    bias: torch.Tensor | None = None,
+    activation: Any = None,
+    compute_kernel_config: Any = None,
+) -> torch.Tensor:
+    return _matmul("ttnn.linear", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias, activation, compute_kernel_config)
+
+
+def _dims(dim: Any, rank: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(rank))
+    return tuple(d % rank for d in ((dim,) if isinstance(dim, int) else dim))
+
+
+@golden("ttnn.sum")
+def sum_(
+    input_tensor: torch.Tensor, dim: Any = None, keepdim: bool = False, *, scalar: float = 1.0, compute_kernel_config: Any = None
+) -> torch.Tensor:
+    """The matrix engine's reduce: data in SrcA, the scaler (1.0 times `scalar`) in SrcB."""
+    dims = _dims(dim, input_tensor.dim())
+    return numerics.reduce_sum(input_tensor, dims, scalar, _config("ttnn.sum", compute_kernel_config), keepdim)
+
+
+@golden("ttnn.mean")
+def mean(
+    input_tensor: torch.Tensor, dim: Any = None, keepdim: bool = False, *, scalar: float = 1.0, compute_kernel_config: Any = None
+) -> torch.Tensor:
+    """A reduce whose scaler is ``scalar / N`` (BF16 in SrcB)."""
+    dims = _dims(dim, input_tensor.dim())
+    count = 1
+    for d in dims:
+        count *= input_tensor.shape[d]
+    return numerics.reduce_sum(input_tensor, dims, scalar / count, _config("ttnn.mean", compute_kernel_config), keepdim)
+
+
+@golden("ttnn.exp")
+def exp(input_tensor: torch.Tensor, *, fast_and_approximate_mode: bool = False) -> torch.Tensor:
+    return numerics.exp(input_tensor, approximate=fast_and_approximate_mode)
+
+
+@golden("ttnn.gelu")
+def gelu(input_tensor: torch.Tensor, *, fast_and_approximate_mode: bool = False, variant: Any = None) -> torch.Tensor:
+    """Accurate (erf) by default; the approximate mode as the tanh form (its error model)."""
+    approximate = fast_and_approximate_mode or getattr(variant, "name", str(variant)).endswith("Approx")
+    return F.gelu(input_tensor.float(), approximate="tanh" if approximate else "none")
+
+
+@golden("ttnn.softmax")
+def softmax(
+    input_tensor: torch.Tensor, dim: int = -1, *, numeric_stable: bool = False, compute_kernel_config: Any = None
+) -> torch.Tensor:
+    """exp on the vector engine (approximate with ``math_approx_mode``), the sum on the matrix engine
+    (reduce, SrcA data), the normalisation as an element-wise multiply by the reciprocal.
+    ``numeric_stable=False`` does not subtract the row max first: exp overflows past 88.7."""
+    config = _config("ttnn.softmax", compute_kernel_config)
+    x = input_tensor.float()
+    if numeric_stable:
+        x = x - x.amax(dim=dim, keepdim=True)
+    e = numerics.exp(numerics.present(x, config), approximate=config.math_approx_mode)
+    if not config.fp32_dest_acc_en:
+        e = numerics.to_bf16(e)
+    total = numerics.reduce_sum(e, _dims(dim, e.dim()), 1.0, config, keepdim=True)
+    return numerics.multiply(e, 1.0 / total, config)
+
+
+@golden("ttnn.layer_norm")
+def layer_norm(
+    input_tensor: torch.Tensor,
+    *,
+    epsilon: float = 1e-12,
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
+    residual_input_tensor: torch.Tensor | None = None,
+    compute_kernel_config: Any = None,
+) -> torch.Tensor:
+    """Mean and variance as matrix-engine reduces (scaler 1/N), the centring and scaling as
+    element-wise ops on unpacked (TF32) operands."""
+    config = _config("ttnn.layer_norm", compute_kernel_config)
+    x = input_tensor.float() if residual_input_tensor is None else input_tensor.float() + residual_input_tensor.float()
+    n = x.shape[-1]
+    mean_ = numerics.reduce_sum(x, (x.dim() - 1,), 1.0 / n, config, keepdim=True)
+    centred = numerics.present(x, config) - numerics.present(mean_, config)
+    variance = numerics.reduce_sum(numerics.multiply(centred, centred, config), (x.dim() - 1,), 1.0 / n, config, keepdim=True)
+    out = numerics.multiply(centred, torch.rsqrt(variance + epsilon), config)
+    if weight is not None:
+        out = numerics.multiply(out, weight.float(), config)
+    if bias is not None:
+        out = numerics.present(out, config) + numerics.present(bias.float(), config)
+    return out

@@ -219,9 +219,9 @@ class ShadowExecution:
 
     def _golden_for(self, name: str, operation: Any) -> Callable[..., Any]:
         if name in HARNESS_GOLDENS:
-            return HARNESS_GOLDENS[name]
+            return _checking_arguments(name, HARNESS_GOLDENS[name], harness=True)
         if operation is not None and operation.golden_function is not None:
-            return _accepting_only_known_kwargs(operation.golden_function)
+            return _checking_arguments(name, operation.golden_function, harness=False)
         raise ShadowError(
             f"{name} has no golden function (neither ttnn's nor the harness's): shadow execution cannot "
             "compute its output; add one to mock_wormhole/goldens.py"
@@ -473,20 +473,53 @@ class ShadowExecution:
         return wrappers
 
 
+# Keyword arguments that place or schedule an op without changing its values (the output dtype is
+# applied by the harness itself, when it rounds the result to the output tensor's dtype).
+PLACEMENT_ARGUMENTS = frozenset(
+    {
+        "memory_config", "dtype", "program_config", "core_grid", "queue_id", "device", "layout", "output_tile",
+        "sub_core_grids", "use_multicore", "slice_config", "return_output_dim", "return_weights_and_bias",
+        "global_cb", "sub_device_id", "pad_value", "fp32_dest_acc_en_for_output", "mesh_mapper",
+    }
+)  # fmt: skip
+# Arguments ttnn's own goldens declare but ignore, or that only the harness's numerics model: an op
+# whose golden is ttnn's may not receive them (the harness golden of the op must handle them).
+NUMERIC_ARGUMENTS = frozenset({"compute_kernel_config", "compute_config", "fast_and_approximate_mode", "numeric_stable"})
+
+
 @functools.lru_cache(maxsize=None)
-def _accepting_only_known_kwargs(function: Callable[..., Any]) -> Callable[..., Any]:
-    """ttnn goldens without **kwargs reject device-only arguments (memory_config=...): drop those."""
+def _checking_arguments(name: str, function: Callable[..., Any], harness: bool) -> Callable[..., Any]:
+    """`function` called with the op's arguments, refusing any it does not understand.
+
+    Understood: the golden's named parameters (for ttnn's goldens, minus the numeric arguments they
+    ignore) and :data:`PLACEMENT_ARGUMENTS`. Anything else is a :class:`ShadowError`: an argument
+    dropped silently could change a card's numbers without changing the shadow's.
+    """
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return function
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return function
-    accepted = {name for name, p in parameters.items() if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+    named = {n for n, p in parameters.items() if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_KEYWORD)}
+    if harness:
+        accepts = getattr(function, "accepts", ())
+        if accepts is None:  # the golden takes every argument itself
+            return function
+        named |= set(accepts)
+    else:
+        named -= NUMERIC_ARGUMENTS
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
-        return function(*args, **{k: v for k, v in kwargs.items() if k in accepted})
+        unknown = sorted(k for k in kwargs if k not in named and k not in PLACEMENT_ARGUMENTS)
+        if unknown:
+            raise ShadowError(
+                f"{name}: argument(s) {', '.join(unknown)} not understood by the harness: they may change a card's "
+                "result; model them in mock_wormhole/goldens.py (or list a value-neutral one in PLACEMENT_ARGUMENTS)"
+            )
+        if not takes_any:
+            kwargs = {k: v for k, v in kwargs.items() if k in named}
+        return function(*args, **kwargs)
 
     return call
 

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import ttnn
+from mock_wormhole.numerics import to_tf32
 from mock_wormhole.rounding import bf16, block_float_round, round_to_dtype
 from mock_wormhole.shadow import ShadowError
 from tests.mock_wormhole.bars import pcc_for
@@ -87,12 +88,16 @@ def test_conv_weights_are_rounded_to_weights_dtype(device):
     """The device stores conv weights in conv_config.weights_dtype from the first call on, so a cold
     call with float32 host weights must give what the warm call with prepared weights gives."""
     x, w, b = torch.randn(1, 32, 40), torch.randn(32, 32, 3) / 10, torch.randn(32)
-    expected = F.conv1d(bf16(x), bf16(w), bf16(b), padding=1)
+    # fused bias: the float32 partial sums come back through the unpacker as TF32 (numerics.fused_bias)
+    expected = to_tf32(F.conv1d(bf16(x), bf16(w), padding=1)) + bf16(b)[:, None]
     out = ttnn.conv1d(
         input_tensor=ttnn.from_torch(x.permute(0, 2, 1), ttnn.bfloat16, device=device),
         weight_tensor=ttnn.from_torch(w, ttnn.float32), bias_tensor=ttnn.from_torch(b.reshape(1, 1, 1, -1), ttnn.float32),
         device=device, in_channels=32, out_channels=32, batch_size=1, input_length=40, kernel_size=3, padding=1,
         conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16), dtype=ttnn.float32,
+        compute_config=ttnn.init_device_compute_kernel_config(  # exact BF16 products, float32 sums
+            device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, fp32_dest_acc_en=True
+        ),
     )
     actual = ttnn.to_torch(out).reshape(1, 40, 32).permute(0, 2, 1)
     assert torch.allclose(actual, expected, atol=1e-5), (actual - expected).abs().max()

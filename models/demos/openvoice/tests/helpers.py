@@ -16,6 +16,7 @@ flow, duration predictors, `infer`). Fixtures defined here (`converter_release`,
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -169,7 +170,19 @@ def assert_items_close(
                 raise ValueError(f"padded must be 'zero', 'match' or 'ignore', got {padded!r}")
         figures.append({"pcc": item_pcc, "max_rel": err, "first": first, "last": last, "padded": pad_err})
     logger.info(f"{name}: " + "; ".join(_format_figures(f) for f in figures))
+    _record_figures(name, figures, pcc=pcc, max_rel=max_rel)
     return figures
+
+
+def _record_figures(name: str, figures: list[dict[str, float]], **bar: float) -> None:
+    """Append the measured figures to $OPENVOICE_FIGURES (JSON lines), for re-measuring the bars
+    (`python -m models.demos.openvoice.tools.bar_figures`); nothing when unset."""
+    path = os.environ.get("OPENVOICE_FIGURES")
+    if not path:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    with open(path, "a") as out:
+        out.write(json.dumps({"name": name, "test": test, "bar": bar, "items": figures}) + "\n")
 
 
 def _format_figures(figures: dict[str, float]) -> str:
