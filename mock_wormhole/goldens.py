@@ -213,16 +213,21 @@ class Prepared:
     prepared_for: ConvSignature | None = None
 
 
-def golden(*names: str, accepts: tuple[str, ...] | None = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def golden(
+    *names: str, accepts: tuple[str, ...] | None = (), wants_dtypes: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a harness golden under one or more fully qualified op names.
 
     The shadow harness refuses a keyword argument the golden does not name (see
     ``shadow._checking_arguments``); `accepts` lists the ones a golden takes through ``**kwargs``
     (None: any, for the prepare functions, whose arguments all go into :func:`conv_signature`).
+    `wants_dtypes`: the golden also receives ``dtypes=``, the dtype names of the call's tensors
+    (``shadow._dtypes_of``): kernel formats and ttnn's default compute configs depend on them.
     """
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         function.accepts = accepts  # type: ignore[attr-defined]
+        function.wants_dtypes = wants_dtypes  # type: ignore[attr-defined]
         for name in names:
             HARNESS_GOLDENS[name] = function
         return function
@@ -329,7 +334,7 @@ def _with_bias(out_nchw: torch.Tensor, bias: torch.Tensor | None, config: numeri
 _CONV_ARGUMENTS = ("compute_config", "return_output_dim", "return_weights_and_bias")
 
 
-@golden("ttnn.conv1d", accepts=_CONV_ARGUMENTS)
+@golden("ttnn.conv1d", accepts=_CONV_ARGUMENTS, wants_dtypes=True)
 def conv1d(
     *,
     input_tensor: torch.Tensor,
@@ -354,7 +359,7 @@ def conv1d(
         weight = weight.squeeze(2)
     left, right = (padding, padding) if isinstance(padding, int) else _pair(padding)
     x = F.pad(x, (left, right)).unsqueeze(2)
-    config = _config("ttnn.conv1d", kwargs.pop("compute_config", None))
+    config = _config("ttnn.conv1d", kwargs.pop("compute_config", None), kwargs.pop("dtypes"))
     out = numerics.conv2d(x, weight.unsqueeze(2), config, (1, stride), (1, dilation), groups).squeeze(2)
     out = _with_activation(_with_bias(out, bias_tensor, config), conv_config)
     n, c, length = out.shape
@@ -362,7 +367,7 @@ def conv1d(
     return _conv_result(flat, length, weight_tensor, bias_tensor, kwargs)
 
 
-@golden("ttnn.conv2d", accepts=_CONV_ARGUMENTS)
+@golden("ttnn.conv2d", accepts=_CONV_ARGUMENTS, wants_dtypes=True)
 def conv2d(
     *,
     input_tensor: torch.Tensor,
@@ -386,13 +391,13 @@ def conv2d(
     top, bottom, left, right = _pads_2d(padding)
     x = F.pad(x, (left, right, top, bottom))
     weight, bias_tensor = _as_stored(weight_tensor, conv_config), _as_stored(bias_tensor, conv_config)
-    config = _config("ttnn.conv2d", kwargs.pop("compute_config", None))
+    config = _config("ttnn.conv2d", kwargs.pop("compute_config", None), kwargs.pop("dtypes"))
     out = numerics.conv2d(x, weight.float(), config, _pair(stride), _pair(dilation), groups)
     out = _with_activation(_with_bias(out, bias_tensor, config), conv_config)
     return _conv_result(_flatten_nhwc(out), (out.shape[2], out.shape[3]), weight_tensor, bias_tensor, kwargs)
 
 
-@golden("ttnn.conv_transpose2d", accepts=_CONV_ARGUMENTS)
+@golden("ttnn.conv_transpose2d", accepts=_CONV_ARGUMENTS, wants_dtypes=True)
 def conv_transpose2d(
     *,
     input_tensor: torch.Tensor,
@@ -432,7 +437,7 @@ def conv_transpose2d(
     stuffed[:, :, ::sh, ::sw] = x
     ph, pw = dh * (kh - 1) - top, dw * (kw - 1) - left
     stuffed = F.pad(stuffed, (pw, pw + ow, ph, ph + oh))
-    config = _config("ttnn.conv_transpose2d", kwargs.pop("compute_config", None))
+    config = _config("ttnn.conv_transpose2d", kwargs.pop("compute_config", None), kwargs.pop("dtypes"))
     mirrored = torch.flip(weight.float(), [2, 3]).transpose(0, 1)
     out = numerics.conv2d(stuffed, mirrored, config, (1, 1), (dh, dw), 1)
     out = _with_activation(_with_bias(out, bias_tensor, config), conv_config)
@@ -463,25 +468,48 @@ def empty(*args: Any, **kwargs: Any) -> torch.Tensor:
 
 
 # ---- matrix- and vector-engine ops: Wormhole arithmetic (:mod:`.numerics`) --------------------------
-# Each op's compute kernel config when the call passes none: ttnn 0.81.1's own defaults for Wormhole
-# B0 (init_device_compute_kernel_config with the op's default fidelity; sources in
-# tests/mock_wormhole/test_numerics.py). A float32 input does not switch fp32 accumulation on.
-DEFAULT_CONFIGS: dict[str, numerics.ComputeConfig] = {
-    "ttnn.matmul": numerics.ComputeConfig("LoFi", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.linear": numerics.ComputeConfig("LoFi", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.conv1d": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.conv2d": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.conv_transpose2d": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.softmax": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=False),
-    "ttnn.layer_norm": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.sum": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
-    "ttnn.mean": numerics.ComputeConfig("HiFi4", fp32_dest_acc_en=False, math_approx_mode=True),
-}
+# Each op's compute kernel config when the call passes none: ttnn 0.81.1's own defaults on Wormhole B0,
+# read from the wheel's _ttnncpp.so (the init_device_compute_kernel_config call of each op; tt-metal's
+# sources agree where they are of that version). Several depend on the tensors' dtypes.
+_C = numerics.ComputeConfig
 
 
-def _config(name: str, compute_kernel_config: Any) -> numerics.ComputeConfig:
+def default_config(name: str, dtypes: dict[Any, str], kwargs: dict[str, Any]) -> numerics.ComputeConfig:
+    """ttnn's default compute config for op `name` called with tensors of `dtypes` (``shadow._dtypes_of``)."""
+    inputs = [d for k, d in dtypes.items() if k != "output"]
+    output = dtypes.get("output")
+    if name in ("ttnn.matmul", "ttnn.linear"):
+        # matmul_device_operation.cpp: HiFi3 for two float32 inputs (Wormhole), LoFi with a user grid or
+        # two block-float inputs, else HiFi2; fp32 accumulation iff the output is float32.
+        a, b = inputs[0], inputs[1]
+        if a == b == "FLOAT32":
+            fidelity = "HiFi3"
+        elif kwargs.get("program_config") is not None or kwargs.get("core_grid") is not None:
+            fidelity = "LoFi"
+        elif a in ("BFLOAT8_B", "BFLOAT4_B") and b in ("BFLOAT8_B", "BFLOAT4_B"):
+            fidelity = "LoFi"
+        else:
+            fidelity = "HiFi2"
+        fp32 = output == "FLOAT32"
+        return _C(fidelity, fp32_dest_acc_en=fp32, packer_l1_acc=not fp32)
+    if name in ("ttnn.conv1d", "ttnn.conv2d", "ttnn.conv_transpose2d"):
+        # conv2d_utils.cpp get_conv_default_compute_kernel_config: HiFi4, approx, fp32 iff input and weights are.
+        fp32 = dtypes.get("input_tensor") == "FLOAT32" and dtypes.get("weight_tensor") == "FLOAT32"
+        return _C("HiFi4", fp32_dest_acc_en=fp32, math_approx_mode=True)
+    if name == "ttnn.softmax":  # HiFi3 on Wormhole, approximate exp unless the input is float32, fp32 Dst
+        return _C("HiFi3", fp32_dest_acc_en=True, math_approx_mode=inputs[0] != "FLOAT32")
+    if name == "ttnn.layer_norm":
+        return _C("HiFi4", fp32_dest_acc_en=True)
+    if name in ("ttnn.sum", "ttnn.mean"):  # HiFi3 on Wormhole (hardware bug #38306), fp32 Dst
+        return _C("HiFi3", fp32_dest_acc_en=True)
+    raise ShadowError(f"{name}: no default compute config known to the harness")
+
+
+def _config(name: str, compute_kernel_config: Any, dtypes: dict[Any, str], kwargs: dict[str, Any] | None = None) -> numerics.ComputeConfig:
     try:
-        return numerics.read_config(compute_kernel_config, DEFAULT_CONFIGS[name])
+        if compute_kernel_config is None:
+            return default_config(name, dtypes, kwargs or {})
+        return numerics.read_config(compute_kernel_config)
     except ValueError as error:
         raise ShadowError(f"{name}: {error}") from None
 
@@ -494,10 +522,9 @@ def _activation(name: str, out: torch.Tensor, activation: Any) -> torch.Tensor:
     raise ShadowError(f"{name}: activation={activation!r} is not modelled by the harness")
 
 
-def _matmul(
-    name: str, a: torch.Tensor, b: torch.Tensor, transpose_a: bool, transpose_b: bool, bias: Any, activation: Any, config: Any
-) -> torch.Tensor:
-    config = _config(name, config)
+def _matmul(name: str, a: torch.Tensor, b: torch.Tensor, transpose_a: bool, transpose_b: bool, **kwargs: Any) -> torch.Tensor:
+    bias, activation = kwargs.pop("bias"), kwargs.pop("activation")
+    config = _config(name, kwargs.pop("compute_kernel_config"), kwargs.pop("dtypes"), kwargs)
     a = a.transpose(-1, -2) if transpose_a else a
     b = b.transpose(-1, -2) if transpose_b else b
     out = numerics.matmul(a.float(), b.float(), config)
@@ -506,7 +533,7 @@ def _matmul(
     return _activation(name, out, activation)
 
 
-@golden("ttnn.matmul")
+@golden("ttnn.matmul", wants_dtypes=True)
 def matmul(
     input_tensor_a: torch.Tensor,
     input_tensor_b: torch.Tensor,
@@ -516,12 +543,18 @@ def matmul(
     bias: torch.Tensor | None = None,
     activation: Any = None,
     compute_kernel_config: Any = None,
+    program_config: Any = None,
+    core_grid: Any = None,
+    dtypes: dict[Any, str],
 ) -> torch.Tensor:
     """in0 (the rows) in SrcB, in1 in SrcA; ``bias``: the fused bias of :func:`numerics.fused_bias`."""
-    return _matmul("ttnn.matmul", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias, activation, compute_kernel_config)
+    return _matmul(
+        "ttnn.matmul", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias=bias, activation=activation,
+        compute_kernel_config=compute_kernel_config, program_config=program_config, core_grid=core_grid, dtypes=dtypes,
+    )
 
 
-@golden("ttnn.linear")
+@golden("ttnn.linear", wants_dtypes=True)
 def linear(
     input_tensor_a: torch.Tensor,
     input_tensor_b: torch.Tensor,
@@ -531,8 +564,14 @@ def linear(
     bias: torch.Tensor | None = None,
     activation: Any = None,
     compute_kernel_config: Any = None,
+    program_config: Any = None,
+    core_grid: Any = None,
+    dtypes: dict[Any, str],
 ) -> torch.Tensor:
-    return _matmul("ttnn.linear", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias, activation, compute_kernel_config)
+    return _matmul(
+        "ttnn.linear", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias=bias, activation=activation,
+        compute_kernel_config=compute_kernel_config, program_config=program_config, core_grid=core_grid, dtypes=dtypes,
+    )
 
 
 def _dims(dim: Any, rank: int) -> tuple[int, ...]:
@@ -541,25 +580,48 @@ def _dims(dim: Any, rank: int) -> tuple[int, ...]:
     return tuple(d % rank for d in ((dim,) if isinstance(dim, int) else dim))
 
 
-@golden("ttnn.sum")
+def _reduce(
+    name: str, x: torch.Tensor, dim: Any, keepdim: bool, scale: float, fast: bool, config: Any, dtypes: dict[Any, str]
+) -> torch.Tensor:
+    """A float32 input reduces on the vector engine in float32 unless ``fast_and_approximate_mode``; the
+    rest on the matrix engine: data in SrcA, the scaler (BF16) in SrcB (GAPOOL)."""
+    dims = _dims(dim, x.dim())
+    if dtypes.get(0) == "FLOAT32" and not fast:
+        out = x.float().sum(dim=dims, keepdim=keepdim) * scale
+        return out
+    return numerics.reduce_sum(x, dims, scale, _config(name, config, dtypes), keepdim)
+
+
+@golden("ttnn.sum", wants_dtypes=True)
 def sum_(
-    input_tensor: torch.Tensor, dim: Any = None, keepdim: bool = False, *, scalar: float = 1.0, compute_kernel_config: Any = None
+    input_tensor: torch.Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    scalar: float = 1.0,
+    fast_and_approximate_mode: bool = False,
+    compute_kernel_config: Any = None,
+    dtypes: dict[Any, str],
 ) -> torch.Tensor:
-    """The matrix engine's reduce: data in SrcA, the scaler (1.0 times `scalar`) in SrcB."""
-    dims = _dims(dim, input_tensor.dim())
-    return numerics.reduce_sum(input_tensor, dims, scalar, _config("ttnn.sum", compute_kernel_config), keepdim)
+    return _reduce("ttnn.sum", input_tensor, dim, keepdim, scalar, fast_and_approximate_mode, compute_kernel_config, dtypes)
 
 
-@golden("ttnn.mean")
+@golden("ttnn.mean", wants_dtypes=True)
 def mean(
-    input_tensor: torch.Tensor, dim: Any = None, keepdim: bool = False, *, scalar: float = 1.0, compute_kernel_config: Any = None
+    input_tensor: torch.Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    scalar: float = 1.0,
+    fast_and_approximate_mode: bool = False,
+    compute_kernel_config: Any = None,
+    dtypes: dict[Any, str],
 ) -> torch.Tensor:
-    """A reduce whose scaler is ``scalar / N`` (BF16 in SrcB)."""
-    dims = _dims(dim, input_tensor.dim())
+    """A reduce whose scaler is ``scalar / N``."""
     count = 1
-    for d in dims:
+    for d in _dims(dim, input_tensor.dim()):
         count *= input_tensor.shape[d]
-    return numerics.reduce_sum(input_tensor, dims, scalar / count, _config("ttnn.mean", compute_kernel_config), keepdim)
+    return _reduce("ttnn.mean", input_tensor, dim, keepdim, scalar / count, fast_and_approximate_mode, compute_kernel_config, dtypes)
 
 
 @golden("ttnn.exp")
@@ -574,14 +636,19 @@ def gelu(input_tensor: torch.Tensor, *, fast_and_approximate_mode: bool = False,
     return F.gelu(input_tensor.float(), approximate="tanh" if approximate else "none")
 
 
-@golden("ttnn.softmax")
+@golden("ttnn.softmax", wants_dtypes=True)
 def softmax(
-    input_tensor: torch.Tensor, dim: int = -1, *, numeric_stable: bool = False, compute_kernel_config: Any = None
+    input_tensor: torch.Tensor,
+    dim: int = -1,
+    *,
+    numeric_stable: bool = True,
+    compute_kernel_config: Any = None,
+    dtypes: dict[Any, str],
 ) -> torch.Tensor:
     """exp on the vector engine (approximate with ``math_approx_mode``), the sum on the matrix engine
     (reduce, SrcA data), the normalisation as an element-wise multiply by the reciprocal.
     ``numeric_stable=False`` does not subtract the row max first: exp overflows past 88.7."""
-    config = _config("ttnn.softmax", compute_kernel_config)
+    config = _config("ttnn.softmax", compute_kernel_config, dtypes)
     x = input_tensor.float()
     if numeric_stable:
         x = x - x.amax(dim=dim, keepdim=True)
@@ -592,7 +659,7 @@ def softmax(
     return numerics.multiply(e, 1.0 / total, config)
 
 
-@golden("ttnn.layer_norm")
+@golden("ttnn.layer_norm", wants_dtypes=True)
 def layer_norm(
     input_tensor: torch.Tensor,
     *,
@@ -601,10 +668,11 @@ def layer_norm(
     bias: torch.Tensor | None = None,
     residual_input_tensor: torch.Tensor | None = None,
     compute_kernel_config: Any = None,
+    dtypes: dict[Any, str],
 ) -> torch.Tensor:
     """Mean and variance as matrix-engine reduces (scaler 1/N), the centring and scaling as
     element-wise ops on unpacked (TF32) operands."""
-    config = _config("ttnn.layer_norm", compute_kernel_config)
+    config = _config("ttnn.layer_norm", compute_kernel_config, dtypes)
     x = input_tensor.float() if residual_input_tensor is None else input_tensor.float() + residual_input_tensor.float()
     n = x.shape[-1]
     mean_ = numerics.reduce_sum(x, (x.dim() - 1,), 1.0 / n, config, keepdim=True)

@@ -79,11 +79,9 @@ class ComputeConfig:
         return FIDELITY_PHASES[self.math_fidelity]
 
 
-def read_config(config: Any, default: ComputeConfig) -> ComputeConfig:
-    """A ttnn ``WormholeComputeKernelConfig`` (or ``DeviceComputeKernelConfig``) as a :class:`ComputeConfig`;
-    `default` (the op's own default, see :mod:`.goldens`) when the call passes none."""
-    if config is None:
-        return default
+def read_config(config: Any) -> ComputeConfig:
+    """A ttnn ``WormholeComputeKernelConfig`` (or ``DeviceComputeKernelConfig``) as a :class:`ComputeConfig`
+    (used exactly as given, as ttnn does; ``MathFidelity.Invalid`` is an error)."""
     fidelity = getattr(config, "math_fidelity", None)
     if fidelity is None:
         raise ValueError(f"compute kernel config {config!r} has no math_fidelity: not a Wormhole config")

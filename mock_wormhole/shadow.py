@@ -253,6 +253,8 @@ class ShadowExecution:
         for index in range(num_devices):
             golden_args = self._substitute(name, args, index)
             golden_kwargs = self._substitute(name, kwargs, index)
+            if getattr(HARNESS_GOLDENS.get(name), "wants_dtypes", False):
+                golden_kwargs["dtypes"] = _dtypes_of(args, kwargs, output)
             try:
                 results.append(golden(*golden_args, **golden_kwargs))
             except ShadowError:
@@ -504,7 +506,7 @@ def _checking_arguments(name: str, function: Callable[..., Any], harness: bool) 
         accepts = getattr(function, "accepts", ())
         if accepts is None:  # the golden takes every argument itself
             return function
-        named |= set(accepts)
+        named |= set(accepts) | ({"dtypes"} if getattr(function, "wants_dtypes", False) else set())
     else:
         named -= NUMERIC_ARGUMENTS
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
@@ -522,6 +524,19 @@ def _checking_arguments(name: str, function: Callable[..., Any], harness: bool) 
         return function(*args, **kwargs)
 
     return call
+
+
+def _dtypes_of(args: tuple, kwargs: dict, output: Any) -> dict[Any, str]:
+    """Names of the ttnn dtypes of a call's tensor arguments (by position or keyword) and of its
+    first output ("output"): what the kernels' formats, and ttnn's default compute configs, follow."""
+    import ttnn
+
+    found: dict[Any, str] = {i: a.dtype.name for i, a in enumerate(args) if isinstance(a, ttnn.Tensor)}
+    found.update({k: v.dtype.name for k, v in kwargs.items() if isinstance(v, ttnn.Tensor)})
+    first = output[0] if isinstance(output, (list, tuple)) and output else output
+    if isinstance(first, ttnn.Tensor):
+        found["output"] = first.dtype.name
+    return found
 
 
 def _copy(value: torch.Tensor) -> torch.Tensor:

@@ -126,17 +126,21 @@ def test_linear_fused_bias_is_unpacked_as_tf32(device):
 
 
 def test_default_matmul_config_is_ttnn_default(device):
-    """No compute_kernel_config: ttnn's default for matmul on Wormhole (LoFi, BF16 Dst)."""
+    """No compute_kernel_config: ttnn 0.81.1's default for two float32 inputs on Wormhole is HiFi3 with
+    fp32 accumulation (matmul_device_operation.cpp), so only the a_lo * b_lo phase is missing."""
     out = ttnn.matmul(_upload(device, _tile(B_LOW)), _upload(device, _tile(A_LOW)), dtype=ttnn.float32)
-    assert ttnn.to_torch(out)[0, 0, 0, 0].item() == 1.0
+    assert ttnn.to_torch(out)[0, 0, 0, 0].item() == A_LOW + 2**-7
 
 
 # ---- reductions, element-wise multiply, vector engine -------------------------------------------
 def test_sum_data_is_srca(device):
-    """GAPOOL.md: the data is SrcA, so a float32 value loses TF32's last mantissa bit even at HiFi4."""
-    x = torch.full((1, 1, 32, 32), 1 + 2**-10)
-    out = ttnn.sum(_upload(device, x), dim=-1, keepdim=True, compute_kernel_config=_config(device, "HiFi4"))
+    """GAPOOL.md: on the matrix engine the data is SrcA, so a float32 value loses TF32's last mantissa bit
+    even at HiFi4 (``fast_and_approximate_mode=True`` sends a float32 sum there)."""
+    x = _upload(device, torch.full((1, 1, 32, 32), 1 + 2**-10))
+    out = ttnn.sum(x, dim=-1, keepdim=True, fast_and_approximate_mode=True, compute_kernel_config=_config(device, "HiFi4"))
     assert ttnn.to_torch(out)[0, 0, :, 0].tolist() == [32.0] * 32
+    accurate = ttnn.sum(x, dim=-1, keepdim=True)  # ttnn's default for float32: the vector engine, float32
+    assert ttnn.to_torch(accurate)[0, 0, :, 0].tolist() == [32 * (1 + 2**-10)] * 32
 
 
 def test_multiply_is_elementwise_srca_times_srcb():
