@@ -49,6 +49,9 @@ Mechanics and rules:
   ``item``, ``to_list``, ``to_numpy``, ``cpu``, ``to``, ``reshape``) are wrapped
   while active, so they agree with the shadow; the raw-layout ones (``pad``,
   ``unpad``, ``pad_to_tile``, ...) raise for shadowed tensors.
+* Threads: every ttnn operation (and the Tensor methods above) runs under one re-entrant lock
+  while active, so threads may issue ops concurrently: each op sees its own thread's call stack
+  and gets its shadow value (``test_mock_device.py::test_threads_issue_ops_concurrently``).
 * Python-level helpers that are not registered operations
   (``ttnn.prepare_conv_weights`` & co) are wrapped while active.
 """
@@ -60,6 +63,7 @@ import functools
 import inspect
 import math
 import sys
+import threading
 from typing import Any, Callable
 
 import torch
@@ -104,6 +108,7 @@ class ShadowExecution:
         self._values: dict[int, tuple[Any, list[torch.Tensor], ConvSignature | None]] = {}
         self._stack: contextlib.ExitStack | None = None
         self._next_sweep = _SWEEP_MIN
+        self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> "ShadowExecution":
@@ -117,6 +122,11 @@ class ShadowExecution:
         ttnn.CONFIG.enable_fast_runtime_mode = False  # hooks only run in slow mode
         stack.callback(setattr, ttnn.CONFIG, "enable_fast_runtime_mode", previous_fast_mode)
         stack.enter_context(ttnn.register_post_operation_hook(self._post_operation_hook))
+        # One thread inside ttnn at a time (re-entrant for ops called by ops): ttnn's operation call
+        # stack is one global list, so a thread's op inside another thread's would look nested to the
+        # decorator, run without hooks, and its tensors would get no shadow value.
+        for cls in (ttnn.decorators.Operation, ttnn.decorators.FastOperation):
+            self._patch(stack, cls, "__call__", self._serialised(cls.__call__))
         for name in _PREPARE_FUNCTIONS:
             self._patch(stack, ttnn, name, self._wrap_prepare(name, getattr(ttnn, name)))
         self._patch(stack, ttnn, "synchronize_device", self._wrap_synchronize(ttnn.synchronize_device))
@@ -183,6 +193,14 @@ class ShadowExecution:
         self._values[id(tensor)] = (tensor, values, prepared_for)
         if len(self._values) >= self._next_sweep:
             self._sweep()
+
+    def _serialised(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return function(*args, **kwargs)
+
+        return call
 
     def _wrap_synchronize(self, function: Callable[..., Any]) -> Callable[..., Any]:
         """`ttnn.synchronize_device` also sweeps the table: after it (and a `gc.collect()`), the allocator
@@ -420,9 +438,10 @@ class ShadowExecution:
         def from_user(method: Callable[..., Any], body: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(method)
             def wrapper(tensor: Any, *args: Any, **kwargs: Any) -> Any:
-                if OPERATION_CALL_STACK or not shadow.has_value(tensor):
-                    return method(tensor, *args, **kwargs)
-                return body(tensor, *args, **kwargs)
+                with shadow._lock:
+                    if OPERATION_CALL_STACK or not shadow.has_value(tensor):
+                        return method(tensor, *args, **kwargs)
+                    return body(tensor, *args, **kwargs)
 
             return wrapper
 

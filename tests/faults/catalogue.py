@@ -54,6 +54,10 @@ DECODER = Selection("decoder", (PER_MODULE, OPENVOICE, "-k", "decode or resblock
 DECODER_MASK = Selection("decoder-mask", (PER_MODULE, OPENVOICE, "-k", "generator_mask or masked_decoder"))
 # speak on the TTNN backend: two ZH sentences as one batch vs each alone, on the device.
 SPEAK = Selection("speak-device", (f"{_TESTS}/test_speak.py", "-k", "alone_on_device"))
+# speak's conversion against the converter called directly with the base speaker's and the target's SE.
+SPEAK_EMBEDDINGS = Selection("speak-embeddings", (f"{_TESTS}/test_speak.py", "-k", "converter_from_base"))
+# Golden validation on the TTNN backend (PCC and max error relative to scale), converter goldens.
+GOLDEN_TTNN = Selection("golden-ttnn", (f"{_TESTS}/test_pcc_validation.py", "-k", "test_golden_folder_ttnn and vc_small"))
 BATCH = Selection("converter-batch", (OPENVOICE, "-k", "vc_small or without_zero_g or batch_items_match"))
 
 CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
@@ -508,6 +512,27 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
         "None, mask_decoder=r.mask_decoder)",
         "the TTNN speak path draws its own eps_p instead of the request's per-sentence draw",
         SPEAK,
+    ),
+)
+
+CONVERTER_AND_CLONE_FAULTS += (
+    # ---- demo/speak.py ----
+    Fault(
+        "speak-embeddings-swapped",
+        "demo/speak.py",
+        "converted = self.cloner.convert(audio, g_src, target_se, tau=options.tau, noise=noise)",
+        "converted = self.cloner.convert(audio, target_se, g_src, tau=options.tau, noise=noise)",
+        "speak converts from the target's embedding to the base speaker's (source and target swapped)",
+        SPEAK_EMBEDDINGS,
+    ),
+    # ---- tt/generator.py: a scale fault PCC cannot see ----
+    Fault(
+        "generator-audio-scaled",
+        "tt/generator.py",
+        "return ttnn.tanh(self.conv_post(x, batch_size, length))",
+        "return ttnn.multiply(ttnn.tanh(self.conv_post(x, batch_size, length)), 0.6)",
+        "the decoder's audio comes out at 0.6 of its scale (PCC 1.0: only a max error relative to scale sees it)",
+        GOLDEN_TTNN,
     ),
 )
 

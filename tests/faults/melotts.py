@@ -36,7 +36,9 @@ DURATION = Selection(
 # The spline / the plan alone first (per op), then both predictors on both goldens (per module).
 SPLINE = Selection("melo-spline", (PER_OP, PER_MODULE, "-k", "spline_inverse or duration_predictors_golden"))
 SDP_PLAN = Selection("melo-sdp-plan", (PER_OP, PER_MODULE, "-k", "reverse_flow_plan or duration_predictors_golden"))
-LENGTH_REGULATION = Selection("melo-length-reg", (PER_MODULE, "-k", "length_regulation_golden or length_regulation_edge"))
+LENGTH_REGULATION = Selection(
+    "melo-length-reg", (PER_MODULE, "-k", "length_regulation_golden or length_regulation_edge or length_regulation_item_boundaries")
+)
 # End to end: tts_small_en (B=1), tts_small_b3 (B=3, speakers 1/3/0, item alone), the tiny model with max_len
 # (the converter's test_end_to_end_golden[vc_small_*] shares the file: hence the full names).
 # mask_decoder=True (speak): tts_small_b3 masked, every item's whole audio vs the reference and vs the item alone.
@@ -302,6 +304,14 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
         "end = ttnn.add(cum, self._item_starts(b * t_x, t_x, frames))",
         "end = ttnn.add(ttnn.subtract(cum, w), self._item_starts(b * t_x, t_x, frames))",
         "alignment run ends at the exclusive cumsum (every token's frames shifted one token late)",
+        LENGTH_REGULATION,
+    ),
+    Fault(
+        "melo-lr-item-index-without-half",
+        "tt/length_regulator.py",
+        "item = ttnn.floor(ttnn.multiply(ttnn.add(index, 0.5), 1.0 / items_of))",
+        "item = ttnn.floor(ttnn.multiply(index, 1.0 / items_of))",
+        "item index floor(i * (1/T_x)) without the +0.5 guard: float32 gives k - 1 at i = k*T_x for T_x = 41, 47, ...",
         LENGTH_REGULATION,
     ),
     Fault(

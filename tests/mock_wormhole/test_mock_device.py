@@ -404,3 +404,30 @@ def test_n150_mock_descriptor_runs_an_op(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert "N150 OK" in result.stdout, result.stdout
+
+
+def test_threads_issue_ops_concurrently(device):
+    """Eight threads, no lock of their own, each a chain of ops on its own data at the same time: every
+    thread reads back its own result. (Before the harness serialised ops, a thread's to_torch returned
+    zeros whenever another thread was inside an op.) On a card ttnn gets the same calls."""
+    import threading
+
+    def chain(seed: int, results: dict) -> None:
+        x = torch.randn(1, 1, 64, 64, generator=torch.Generator().manual_seed(seed))
+        out = ttnn.from_torch(x, ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device)
+        for _ in range(20):
+            out = ttnn.multiply(ttnn.add(out, 1.0), 0.5)
+        results[seed] = (x, ttnn.to_torch(out))
+
+    results: dict = {}
+    threads = [threading.Thread(target=chain, args=(seed, results)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == 8
+    for x, out in results.values():
+        expected = x
+        for _ in range(20):
+            expected = (expected + 1.0) * 0.5
+        assert torch.allclose(out, expected, atol=1e-6), float((out - expected).abs().max())

@@ -2,6 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Concurrent requests on one shared `VoiceCloner` (a server's request handlers), reference and TTNN backend.
 
+What this checks: requests arriving from many threads at once are SERIALISED through the one device
+queue (the backend's locks: at most one thread inside a device forward at any time), every request
+gets exactly what it gets in a sequential run (no state leaks between requests, no embedding or
+cache entry mixed up between threads), no thread hangs, and device memory is bounded. What it
+cannot check: device ops entered by several threads at once -- the product never does that, and
+whether ttnn's dispatch would tolerate it is a property of a card's runtime, not of the port. (The
+mock itself is safe for threads entering ops concurrently: mock_wormhole/shadow.py serialises ops,
+tests/mock_wormhole/test_mock_device.py::test_threads_issue_ops_concurrently.)
+
 * 10 threads, each one clone (`extract_se` of its own reference) + one convert (a source clip re-voiced
   to the cloned speaker), all at once on ONE device: every thread gets bit-for-bit what a sequential
   run gives, no thread hangs (joins have a timeout that fails the test), and the device's allocated

@@ -182,7 +182,8 @@ def test_latest_ops_report_and_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_op_tables_from_graph_capture(device, shared_data: Path, tmp_path: Path) -> None:
     """The mock's per-op-type tables: one warm iteration of the converter (golden small config,
     0.3 s) and the clone (real reference encoder, 1 s) captured; the same tables come back from
-    an ops report written from those ops, so the mock and card paths name and count ops alike."""
+    an ops report written from those ops, so the mock and card paths name and count ops alike. (That
+    round trip cannot check the reader against tt-metal's format: test_reads_a_report_in_tt_metals_format.)"""
     workloads = perf_report.build_workloads(
         device, 0.3, 1.0, config=shared_data / "golden/vc_small_b2/config.json", ref_enc=shared_data / "openvoice_v2/ref_enc/ref_enc.pt"
     )
@@ -245,3 +246,47 @@ def test_run_profiled_window(device) -> None:
         (CLONE, "iterations=3 audio_seconds=10"),
         ("stop",),
     ]
+
+
+# An ops report as tt-metal's profiler lays it out, written row by row here -- not by this module's
+# `write_ops_report` and not from captured ops -- in the wheel's own column list (tracy's
+# process_ops_logs.OPS_CSV_HEADER, with a dynamic "... MAX KERNEL SIZE [B]" column), signposts as
+# tracy writes them (OP CODE = header, OP TYPE = signpost, the message in ATTRIBUTES), ATTRIBUTES with
+# commas and quotes, empty cells where a row has no data, and two devices' rows.
+TT_METAL_ROWS = [
+    {"OP CODE": "start", "OP TYPE": "signpost", "HOST START TS": "1000"},
+    {"OP CODE": "converter", "OP TYPE": "signpost", "ATTRIBUTES": "iterations=2 audio_seconds=1.5", "HOST START TS": "1100"},
+    {"OP CODE": "MatmulDeviceOperation", "OP TYPE": "tt_dnn_device", "GLOBAL CALL COUNT": "1024", "DEVICE ID": "0",
+     "DEVICE ARCH": "WORMHOLE_B0", "ATTRIBUTES": "{'program_config': 'MatmulMultiCoreReuseProgramConfig(in0_block_w=2, out_subblock_h=1)'; 'transpose_a': 'false'}",
+     "MATH FIDELITY": "HiFi3", "CORE COUNT": "64", "DEVICE KERNEL DURATION [ns]": "1250000", "TENSIX DM 0 MAX KERNEL SIZE [B]": "4096"},
+    {"OP CODE": "Conv2dDeviceOperation", "OP TYPE": "tt_dnn_device", "GLOBAL CALL COUNT": "2048", "DEVICE ID": "0",
+     "DEVICE ARCH": "WORMHOLE_B0", "ATTRIBUTES": "{'sliding_window_config': 'batch_size=1, input_hw=(1,257)'}",
+     "MATH FIDELITY": "HiFi3", "CORE COUNT": "56", "DEVICE KERNEL DURATION [ns]": "3000000"},
+    {"OP CODE": "MatmulDeviceOperation", "OP TYPE": "tt_dnn_device", "GLOBAL CALL COUNT": "3072", "DEVICE ID": "1",
+     "DEVICE ARCH": "WORMHOLE_B0", "MATH FIDELITY": "HiFi3", "CORE COUNT": "64", "DEVICE KERNEL DURATION [ns]": "750000"},
+    {"OP CODE": "clone", "OP TYPE": "signpost", "ATTRIBUTES": "iterations=1 audio_seconds=3", "HOST START TS": "2000"},
+    {"OP CODE": "LayerNormDeviceOperation", "OP TYPE": "tt_dnn_device", "GLOBAL CALL COUNT": "4096", "DEVICE ID": "0",
+     "DEVICE ARCH": "WORMHOLE_B0", "MATH FIDELITY": "HiFi4", "CORE COUNT": "8", "DEVICE KERNEL DURATION [ns]": "200000"},
+    {"OP CODE": "stop", "OP TYPE": "signpost", "HOST START TS": "3000"},
+]  # fmt: skip
+
+
+def test_reads_a_report_in_tt_metals_format(tmp_path: Path) -> None:
+    from tracy.process_ops_logs import OPS_CSV_HEADER
+
+    columns = [*OPS_CSV_HEADER[:46], "TENSIX DM 0 MAX KERNEL SIZE [B]", *OPS_CSV_HEADER[46:]]
+    assert all(key in columns for row in TT_METAL_ROWS for key in row)
+    path = tmp_path / "ops_perf_results_2026_12_04_22_00_00.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(TT_METAL_ROWS)
+    converter, clone = split_models(read_ops_report(path))
+    assert (converter.name, converter.iterations, converter.audio_seconds) == (CONVERTER, 2, 1.5)
+    assert [(r.op_code, r.count, r.per_iteration, r.kernel_ms) for r in op_type_table(converter)] == [
+        ("Conv2dDeviceOperation", 1, 0.5, 3.0),
+        ("MatmulDeviceOperation", 2, 1.0, 2.0),
+    ]
+    assert converter.kernel_ms == 5.0 and converter.rtf == pytest.approx(2.5 / 1000 / 1.5)
+    assert [op.device_id for op in converter.ops] == [0, 0, 1]
+    assert (clone.name, clone.kernel_ms, [op.op_code for op in clone.ops]) == (CLONE, 0.2, ["LayerNormDeviceOperation"])

@@ -36,6 +36,10 @@ from models.demos.openvoice.demo.demo import device_tts  # noqa: E402
 from models.demos.openvoice.demo.backends import ReferenceBackend
 from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
 from models.demos.openvoice.demo.speak import SentencePriorDraw, SpeakOptions, TextToSpeech, silence_samples  # noqa: E402
+from models.demos.openvoice.demo.speak import _randn as speak_noise  # noqa: E402
+from models.demos.openvoice.demo.backends import MELO_SAMPLING_RATE  # noqa: E402
+from models.demos.openvoice.utils.audio import prepare_waveform  # noqa: E402
+from models.demos.openvoice.reference.spectrogram import spectrogram_lengths  # noqa: E402
 from models.demos.openvoice.tests.helpers import DEVICE, DEVICE_AUDIO_BAR, assert_items_close, bar, needs_device, pcc_value  # noqa: E402
 from models.demos.openvoice.utils.device import is_mock_device  # noqa: E402
 from models.demos.openvoice.text.frontend import FrontendError  # noqa: E402
@@ -171,6 +175,25 @@ def test_batch_equals_sentences_alone_on_device(device) -> None:
         last = np.abs(alone.base_audio[-512:] - sentence.base_audio[-512:]).max() / np.abs(alone.base_audio).max()
         print(f"sentence {sentence.index}: {figures[0]}, last frame {last:.2e}")
         assert last < limits.max_rel
+
+
+def test_sentence_is_the_converter_from_base_speaker_to_target() -> None:
+    """Which embeddings the converter receives: a spoken sentence equals the converter called directly on
+    MeloTTS's audio of it with the BASE speaker's embedding as source and the target's as target (same
+    posterior draw); with the two swapped the audio differs, so a swap inside `speak` fails here (every
+    other speak test compares the speak path with itself)."""
+    tts = _tts("EN")
+    options = SpeakOptions(seed=11)
+    sentence = tts.speak(TEXTS["EN"], "EN", TARGET, options=options).sentences[0]
+    speaker = tts.check_language("EN", None)
+    audio = prepare_waveform(sentence.base_audio, MELO_SAMPLING_RATE, tts.sampling_rate)
+    data, model = tts.cloner.config.data, tts.cloner.config.model
+    frames = int(spectrogram_lengths([audio.size], data.filter_length, data.hop_length)[0])
+    noise = speak_noise(options.seed, "converter", sentence.text, 1, model.inter_channels, frames)
+    direct = tts.cloner.convert(audio, tts.base_se(speaker), TARGET, tau=options.tau, noise=noise)
+    assert np.array_equal(sentence.audio, direct)
+    swapped = tts.cloner.convert(audio, TARGET, tts.base_se(speaker), tau=options.tau, noise=noise)
+    assert float(np.abs(swapped - direct).max()) > 0.05 * float(np.abs(direct).max())
 
 
 def test_prior_draw_is_keyed_per_sentence() -> None:

@@ -30,7 +30,8 @@ shapes (uploads only, as in the converter).
 Precision: text encoder, predictors and flow as their modules define; durations float32
 end to end (exact integers); the decoder in MeloTTS's configuration (upsample rates
 8,8,2,2,2, 512 channels, speaker-conditioned through SpeakerRows, not zero_g) with the
-converter's `generator.FP32_STAGES` fp32 tail and `DECODER_COMPUTE`.
+converter's `generator.FP32_STAGES` fp32 tail; every module's compute config from `precision.PLAN`
+(`plan` overrides it).
 """
 
 from __future__ import annotations
@@ -45,13 +46,12 @@ from loguru import logger
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
 from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
-from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
 from models.demos.openvoice.tt.stochastic_duration_predictor import TtStochasticDurationPredictor
 from models.demos.openvoice.tt.text_encoder import TtTextEncoder, TtTextEncoderInputs, bf16_parts
-from models.demos.openvoice.tt.tone_color_converter import DECODER_COMPUTE
+from models.demos.openvoice.tt.precision import Precision, compute_config
 from models.demos.openvoice.tt.transformer_coupling import TtTransformerCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -94,26 +94,26 @@ class TtMeloOutputs:
 
 
 class TtMeloTTS:
-    def __init__(self, device: ttnn.Device, reference: MeloTTS) -> None:
+    def __init__(self, device: ttnn.Device, reference: MeloTTS, plan: dict[str, Precision] | None = None) -> None:
         self.device = device
         self.use_vc = reference.use_vc
         self.inter_channels = reference.enc_p.out_channels
         self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
-        precise = precise_compute_config(device)
+        compute = lambda module: compute_config(device, module, plan)  # noqa: E731
         # g = emb_g(sid) looked up on device. ttnn.embedding takes bf16 tables only, and g
         # conditions the duration predictors, whose ceil() must match the reference: the float32
         # table is stored as three exact bf16 parts (the text encoder's `bf16_parts`) whose three
         # lookups add back to the float32 entry exactly.
         self.emb_g = [upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for part in bf16_parts(reference.emb_g.weight.detach())]
-        self.enc_p = TtTextEncoder(device, reference.enc_p)
-        self.sdp = TtStochasticDurationPredictor(device, reference.sdp, compute=precise)
-        self.dp = TtDurationPredictor(device, reference.dp, compute=precise)
+        self.enc_p = TtTextEncoder(device, reference.enc_p, compute=compute("text_encoder"))
+        self.sdp = TtStochasticDurationPredictor(device, reference.sdp, compute=compute("stochastic_duration_predictor"))
+        self.dp = TtDurationPredictor(device, reference.dp, compute=compute("duration_predictor"))
         if isinstance(reference.flow, ResidualCouplingBlock):
             # Every MeloTTS release uses the transformer flow; the WaveNet one would also need
             # upstream's unmasked x0 half on padded frames reproduced. Not ported, not tested.
             raise NotImplementedError("TtMeloTTS supports use_transformer_flow=true (every MeloTTS release) only")
-        self.flow = TtTransformerCouplingBlock(device, reference.flow)
-        self.dec = TtGenerator(device, reference.dec, zero_cond=False, compute=DECODER_COMPUTE(device))
+        self.flow = TtTransformerCouplingBlock(device, reference.flow, compute=compute("transformer_flow"))
+        self.dec = TtGenerator(device, reference.dec, zero_cond=False, compute=compute("melo_decoder"))
         self.length_regulator = TtLengthRegulator(device)
         logger.info(f"TT MeloTTS built (inter {self.inter_channels}, hop {self.hop})")
 

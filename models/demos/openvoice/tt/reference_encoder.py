@@ -8,7 +8,7 @@
 Layouts and precision (see TRADEOFFS.md):
 * LayerNorm in float32 on the float32 spectrogram (see tt/spectrogram.py for why float32).
 * Convs: float32 activations and weights (`CONV_DTYPE`; Wormhole's FPU reads them at tf32
-  precision), `conv.precise_compute_config` (HiFi3 with fp32 accumulation on Wormhole, where
+  precision), `precision.PLAN["reference_encoder"]` (HiFi3 with fp32 accumulation on Wormhole, where
   ttnn warns that HiFi4 + fp32 accumulation is less accurate; HiFi4 elsewhere). bf16 storage was measured too low: embedding PCC 0.9986 on counting.wav and
   0.9990 on quick_brown_fox (mock, real weights), against the 0.999 bar; the encoder is a
   small share of the work, so the 2x traffic is cheap. ttnn's flattened NHWC
@@ -32,7 +32,8 @@ import ttnn
 
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.tt.commons import cast, upload
-from models.demos.openvoice.tt.conv import PreparedWeights, precise_compute_config
+from models.demos.openvoice.tt.conv import PreparedWeights
+from models.demos.openvoice.tt.precision import compute_config
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 
 CONV_DTYPE = ttnn.float32
@@ -129,11 +130,13 @@ class TtConv2dReLU:
 class TtReferenceEncoder:
     """`ReferenceEncoder` on device: spectrogram [1, 1, T, bins] (TILE) -> embedding [1, 1, 1, gin] float32."""
 
-    def __init__(self, device: ttnn.Device, reference: ReferenceEncoder) -> None:
+    def __init__(
+        self, device: ttnn.Device, reference: ReferenceEncoder, *, compute: ttnn.DeviceComputeKernelConfig | None = None
+    ) -> None:
         self.device = device
         self.bins = reference.spec_channels
         weights = preprocess_reference_encoder(reference)
-        self.compute = precise_compute_config(device)  # HiFi3 + fp32 accumulation on Wormhole
+        self.compute = compute if compute is not None else compute_config(device, "reference_encoder")
         self.layernorm = None
         if weights.layernorm is not None:
             self.layernorm = tuple(_row(device, v) for v in weights.layernorm)

@@ -10,7 +10,7 @@
 Needs hop to divide n_fft, k = n_fft / hop (the release: 1024 / 256, k = 4): frame t is then
 exactly rows t..t+k-1, so framing is k slices and a concat, and the DFT one matmul.
 
-Precision: float32 tensors, `conv.precise_compute_config` (HiFi3 with fp32 accumulation on
+Precision: float32 tensors, `precision.PLAN["spectrogram"]` (HiFi3 with fp32 accumulation on
 Wormhole, where ttnn warns that HiFi4 + fp32 accumulation is less accurate). Wormhole's FPU
 unpacks float32 matmul operands to tf32 (10 mantissa bits, truncated); its 5x7-bit multiplier
 then consumes srcA as 4 + 4 mantissa bits (8 of the 10) and srcB as 6 + 6, and HiFi3 runs 3 of
@@ -38,7 +38,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.spectrogram import MAGNITUDE_EPS
 from models.demos.openvoice.tt.commons import upload
-from models.demos.openvoice.tt.conv import precise_compute_config
+from models.demos.openvoice.tt.precision import compute_config
 
 PEAK_WARNING = 1.1  # the models were trained on audio in [-1, 1]
 TILE = 32
@@ -80,7 +80,15 @@ class TtSpectrogram:
     (`SE_SEGMENT_SECONDS`), which keeps the frame matrix [T, n_fft] under 11 MB.
     """
 
-    def __init__(self, device: ttnn.Device, n_fft: int = 1024, hop_length: int = 256, win_length: int = 1024) -> None:
+    def __init__(
+        self,
+        device: ttnn.Device,
+        n_fft: int = 1024,
+        hop_length: int = 256,
+        win_length: int = 1024,
+        *,
+        compute: ttnn.DeviceComputeKernelConfig | None = None,
+    ) -> None:
         if hop_length <= 0 or n_fft % hop_length:
             raise ValueError(
                 "TtSpectrogram frames by stacking whole rows of hop samples, so hop_length must divide "
@@ -94,7 +102,7 @@ class TtSpectrogram:
         self.bins = n_fft // 2 + 1
         self.pad = (n_fft - hop_length) // 2
         self.bins_padded = _round_up(self.bins, TILE)
-        self.compute_config = precise_compute_config(device)
+        self.compute_config = compute if compute is not None else compute_config(device, "spectrogram")
         self.basis = upload(device, fourier_basis(n_fft, win_length), ttnn.float32)
         # Reflection = reversal of `pad` samples: a product with the anti-identity (see the module
         # docstring: exact on the mock, operand truncation of the reflected samples on a card).

@@ -10,7 +10,7 @@ language ids + n_vocab + n_tones: one stacked table serves the three embeddings)
 features time-major ``[1, 1, B*T, 1024]`` / ``[1, 1, B*T, 768]`` float32, the token mask
 ``[1, 1, B*T, 1]`` float32.
 
-Precision: float32 weights and activations, fp32 accumulation (`conv.precise_compute_config`):
+Precision: float32 weights and activations, fp32 accumulation (`precision.PLAN["text_encoder"]`):
 the outputs feed the duration predictors, whose ceil() must give the reference's integer
 durations exactly (T_x is small, so float32 costs little). ttnn 0.81.1's ``ttnn.embedding``
 only takes bfloat16 tables, so each float32 table is stored as three bfloat16 tables
@@ -39,7 +39,8 @@ from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.text_encoder import TextEncoder
 from models.demos.openvoice.tt.attentions import TtEncoder
 from models.demos.openvoice.tt.commons import to_time_major, upload
-from models.demos.openvoice.tt.conv import TtConv1d, precise_compute_config
+from models.demos.openvoice.tt.conv import TtConv1d
+from models.demos.openvoice.tt.precision import compute_config
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 DTYPE = ttnn.float32  # weights and activations (see the module docstring)
@@ -78,11 +79,11 @@ def upload_speaker(
 
 
 class TtTextEncoder:
-    def __init__(self, device: ttnn.Device, ref: TextEncoder) -> None:
+    def __init__(self, device: ttnn.Device, ref: TextEncoder, *, compute: ttnn.DeviceComputeKernelConfig | None = None) -> None:
         self.device = device
         self.hidden = ref.hidden_channels
         self.n_vocab, self.n_tones = ref.emb.num_embeddings, ref.tone_emb.num_embeddings
-        compute = precise_compute_config(device)
+        compute = compute if compute is not None else compute_config(device, "text_encoder")
         table = torch.cat([ref.emb.weight, ref.tone_emb.weight, ref.language_emb.weight]).detach()
         self.tables = [upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for part in bf16_parts(table)]
         conv = dict(compute=compute, dtype=DTYPE, weights_dtype=DTYPE)

@@ -24,10 +24,10 @@ Host transfers of `forward` (tested with graph capture, tests/test_openvoice.py)
 
 Precision: bf16 weights and activations, except the decoder's last `generator.FP32_STAGES`
 (= 2) upsampling stages and conv_post, whose activations are fp32. Every conv/matmul
-accumulates in fp32 at the arch's most accurate fidelity (`conv.precise_compute_config`:
-HiFi3 on Wormhole, HiFi4 elsewhere): the posterior's logs goes through exp, the reverse
-flow must invert the forward flow, and the decoder's error reaches the audio undamped.
-`DECODER_COMPUTE` is the knob to trade decoder accuracy for speed once measured on a card.
+accumulates in fp32 at HiFi3 (`precision.PLAN`, measured under the mock's Wormhole numerics:
+TRADEOFFS.md "Precision plan"): the posterior's logs goes through exp, the reverse flow must
+invert the forward flow, and the decoder's error reaches the audio undamped. `plan` overrides
+the per-module choice (tools/precision_plan.py measures the options).
 """
 
 from __future__ import annotations
@@ -42,15 +42,11 @@ from loguru import logger
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
-from models.demos.openvoice.tt.conv import precise_compute_config
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
+from models.demos.openvoice.tt.precision import Precision, compute_config
 from models.demos.openvoice.tt.residual_coupling import TtResidualCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
-
-# Decoder compute config factory (most of the converter's FLOPs); see the module docstring.
-DECODER_COMPUTE = precise_compute_config
-
 
 @dataclass
 class TtConverterInputs:
@@ -79,15 +75,15 @@ class TtConverterOutputs:
 
 
 class TtToneColorConverter:
-    def __init__(self, device: ttnn.Device, reference: ToneColorConverter) -> None:
+    def __init__(self, device: ttnn.Device, reference: ToneColorConverter, plan: dict[str, Precision] | None = None) -> None:
         self.device = device
         self.zero_g = reference.zero_g
         self.inter_channels = reference.enc_q.out_channels
         self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
-        precise = precise_compute_config(device)
-        self.enc_q = TtPosteriorEncoder(device, reference.enc_q, zero_cond=self.zero_g, compute=precise)
-        self.flow = TtResidualCouplingBlock(device, reference.flow, compute=precise)
-        self.dec = TtGenerator(device, reference.dec, zero_cond=self.zero_g, compute=DECODER_COMPUTE(device))
+        compute = lambda module: compute_config(device, module, plan)  # noqa: E731
+        self.enc_q = TtPosteriorEncoder(device, reference.enc_q, zero_cond=self.zero_g, compute=compute("posterior_encoder"))
+        self.flow = TtResidualCouplingBlock(device, reference.flow, compute=compute("flow"))
+        self.dec = TtGenerator(device, reference.dec, zero_cond=self.zero_g, compute=compute("generator"))
         logger.info(f"TT tone-colour converter built (zero_g={self.zero_g}, hop={self.hop})")
 
     def prepare_inputs(

@@ -21,7 +21,7 @@ Forward (reverse=False) is the same arithmetic, exact for a masked input.
 
 Precision, chosen by measurement: `FLOW_DTYPE` = bfloat16 weights and activations of the shift
 networks (it meets the 0.9999 PCC rule on reference inputs), fp32 accumulation
-(`conv.precise_compute_config`). The residual stream x keeps the dtype of the z_p it is given
+(`precision.PLAN["transformer_flow"]`). The residual stream x keeps the dtype of the z_p it is given
 (the pipeline's float32 z_p: float32 x, m cast up before each subtraction). Mock, reverse flow
 fed the reference's z_p, z vs the reference (PCC, max |error| / max |z|, worst item):
 
@@ -47,7 +47,8 @@ import ttnn
 from models.demos.openvoice.reference.transformer_coupling import TransformerCouplingBlock, TransformerCouplingLayer
 from models.demos.openvoice.tt.attentions import TtEncoder
 from models.demos.openvoice.tt.commons import cast
-from models.demos.openvoice.tt.conv import TtConv1d, precise_compute_config
+from models.demos.openvoice.tt.conv import TtConv1d
+from models.demos.openvoice.tt.precision import compute_config
 from models.demos.openvoice.tt.residual_coupling import folded_couplings
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -56,10 +57,15 @@ FLOW_DTYPE = ttnn.bfloat16
 
 class TtTransformerCouplingBlock:
     def __init__(
-        self, device: ttnn.Device, ref: TransformerCouplingBlock, *, dtype: ttnn.DataType = FLOW_DTYPE
+        self,
+        device: ttnn.Device,
+        ref: TransformerCouplingBlock,
+        *,
+        dtype: ttnn.DataType = FLOW_DTYPE,
+        compute: ttnn.DeviceComputeKernelConfig | None = None,
     ) -> None:
         self.dtype = dtype
-        compute = precise_compute_config(device)
+        compute = compute if compute is not None else compute_config(device, "transformer_flow")
         conv = dict(compute=compute, dtype=dtype, weights_dtype=dtype)
         self.layers: list[tuple[TtConv1d, TtEncoder, TtConv1d]] = []
         for layer, pre_w, pre_b, post_w, post_b in folded_couplings(ref.flows, TransformerCouplingLayer):

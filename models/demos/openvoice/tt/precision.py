@@ -1,0 +1,73 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
+"""The precision plan: math fidelity and destination accumulation of every module's matmuls and convs.
+
+One entry per module (`PLAN`); each module builds its compute-kernel config from its entry once, at
+construction (`compute_config(device, module)`). The entries are the cheapest configuration that holds
+the module's accuracy bars, measured under the mock's Wormhole numerics (mock_wormhole/numerics.py:
+fidelity phases, TF32/BF16 operands, BF16 or float32 Dst) by `tools/precision_plan.py`; the table of
+every option tried, with its PCC and max error, is TRADEOFFS.md "Precision plan".
+
+Why fp32 accumulation everywhere: with BF16 Dst every 16-deep partial sum is rounded to 8 bits, which
+measured 10-40x the error of the same module with float32 Dst (and a float32 operand is only read
+as BF16 then). Why HiFi3 and not HiFi4: ttnn 0.81.1 warns that on Wormhole HiFi4 with fp32
+accumulation can be less accurate than HiFi3 (a hardware bug the emulation does not model); for
+BF16 operands HiFi3 differs from HiFi4 only by the a_lo * b_lo phase (2**-11 of a product). Weight
+storage is each module's own (`DTYPE` / `dtype` arguments): bfloat8_b weights were measured too
+(TRADEOFFS.md) and are not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ttnn
+
+FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
+
+
+@dataclass(frozen=True)
+class Precision:
+    fidelity: str  # one of FIDELITIES
+    fp32_acc: bool  # fp32_dest_acc_en (and packer_l1_acc with it)
+
+    def __post_init__(self) -> None:
+        if self.fidelity not in FIDELITIES:
+            raise ValueError(f"fidelity must be one of {FIDELITIES}, got {self.fidelity!r}")
+
+    def config(self, device: ttnn.Device) -> ttnn.DeviceComputeKernelConfig:
+        return ttnn.init_device_compute_kernel_config(
+            device.arch(),
+            math_fidelity=getattr(ttnn.MathFidelity, self.fidelity),
+            math_approx_mode=False,
+            fp32_dest_acc_en=self.fp32_acc,
+            packer_l1_acc=self.fp32_acc,
+        )
+
+    def __str__(self) -> str:
+        return f"{self.fidelity}{' + fp32 acc' if self.fp32_acc else ', bf16 acc'}"
+
+
+PRECISE = Precision("HiFi3", fp32_acc=True)
+
+# module -> its precision; measured under the emulation (TRADEOFFS.md "Precision plan").
+PLAN: dict[str, Precision] = {
+    "spectrogram": PRECISE,
+    "reference_encoder": PRECISE,
+    "posterior_encoder": PRECISE,
+    "flow": PRECISE,
+    "generator": PRECISE,
+    "text_encoder": PRECISE,
+    "duration_predictor": PRECISE,
+    "stochastic_duration_predictor": PRECISE,
+    "transformer_flow": PRECISE,
+    "melo_decoder": PRECISE,
+}
+
+
+def compute_config(device: ttnn.Device, module: str, plan: dict[str, Precision] | None = None) -> ttnn.DeviceComputeKernelConfig:
+    """The compute-kernel config of `module` (a `PLAN` key) from `plan` (default: `PLAN`)."""
+    plan = PLAN if plan is None else plan
+    if module not in plan:
+        raise KeyError(f"no precision planned for module {module!r}; modules: {sorted(plan)}")
+    return plan[module].config(device)
