@@ -79,6 +79,7 @@ from models.demos.openvoice.tt.stochastic_duration_predictor import reverse_flow
 from models.demos.openvoice.tt.text_encoder import upload_speaker
 from models.demos.openvoice.tt.commons import from_time_major, to_time_major
 from models.demos.openvoice.tt.transforms import SplineConstants, tail_derivative_constant
+from models.demos.openvoice.tt.transforms import spline_knots as tt_knots
 from models.demos.openvoice.tt.transforms import piecewise_rational_quadratic_transform as tt_spline
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 from models.common.utility_functions import comp_pcc
@@ -500,10 +501,11 @@ def test_depthwise_conv1d(device, dilation: int) -> None:
     )
     actual = from_time_major(ttnn.to_torch(conv(upload_tile(device, to_time_major(x)), batch, length)).float(), batch)
     expected = F.conv1d(x, weight, bias, padding=dilation, dilation=dilation, groups=channels)
-    err = float((actual - expected).abs().max())
-    logger.info(f"depthwise conv1d, dilation {dilation}: max |error| {err:.2e}")
-    # measured 0 / 0 / 9.5e-7 (mock, float32: summation order only); card: tf32 operands
-    assert err <= pcc_for(device, mock=1e-5, real=5e-2), f"depthwise conv1d (dilation {dilation}): {err:.2e}"
+    err = float((actual - expected).abs().max() / expected.abs().max())
+    logger.info(f"depthwise conv1d, dilation {dilation}: max |error| {err:.2e} of the scale")
+    # measured 1.7e-5 / 1.7e-5 / 1.7e-5 of the scale (mock, Wormhole numerics: float32 as split-BF16
+    # products, commons.split_bf16; TF32 operands measured 2.6e-3); bar ~2x
+    assert err <= pcc_for(device, mock=3.5e-5, real=5e-2), f"depthwise conv1d (dilation {dilation}): {err:.2e}"
 
 
 def spline_inputs(logit_scale: float, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -561,10 +563,24 @@ def test_spline_inverse_vs_float64(device) -> None:
     )
     # measured 4.12e-5, exactly the float32 reference's own error (same knots, same root)
     assert err <= pcc_for(device, mock=1e-4, real=5e-2), f"inverse spline error {err:.2e} vs float64"
-    # measured 0 (mock): the same float32 operations as the reference, so the mock bar is exact (an
-    # unpinned last knot, B up to cumsum rounding, moves the last bin by 2 float32 steps: 9.5e-7)
-    assert err32 <= pcc_for(device, mock=0.0, real=5e-2), f"inverse spline vs the float32 reference: {err32:.2e}"
+    # measured 2.8e-5 (mock, Wormhole numerics: the float32 softmax's sum order differs from torch's by an
+    # ulp, which the steepest bin amplifies); bar ~2x
+    assert err32 <= pcc_for(device, mock=6e-5, real=5e-2), f"inverse spline vs the float32 reference: {err32:.2e}"
     assert bool((actual[~outside].abs() <= 5.0).all()), "spline output leaves [-5, 5]"
+
+
+@DEVICE
+def test_spline_inverse_end_knots_are_pinned(device) -> None:
+    """Every row's first left knot is exactly -B and last right knot exactly +B, as upstream overwrites
+    them (the cumsum's own end is B only up to rounding: 9.5e-7 off on these rows, which no output bar
+    can see under a card's TF32-level errors)."""
+    _, widths, heights, _ = spline_inputs(2.0)
+    constants = SplineConstants.create(device, 10, 5.0, compute=precise_compute_config(device))
+    logits = upload_tile(device, heights.reshape(1, 1, heights.shape[0], -1))
+    low = ttnn.full_like(upload_tile(device, torch.zeros(1, 1, heights.shape[0], 1)), fill_value=-5.0)
+    left, right = (ttnn.to_torch(t).reshape(heights.shape[0], -1) for t in tt_knots(logits, constants.min_bin_height, low, constants))
+    assert bool((left[:, 0] == -5.0).all()) and bool((right[:, -1] == 5.0).all())
+    assert torch.equal(left[:, 1:], right[:, :-1])  # a bin's right knot is the next bin's left knot
 
 
 @DEVICE
@@ -682,6 +698,7 @@ def test_speaker_rows_add_bias_per_row_exactly(device, text_release: TextCase) -
     assert torch.equal(rows, per_item.repeat_interleave(t, dim=0))  # the row expansion adds no error
     with torch.inference_mode():
         expected = enc.spk_emb_linear(text_release.g[:, :, 0])
-    # measured max |error| 0 (mock: the same float32 product and bias add as nn.Linear); bar 1e-6
+    # measured max |error| 6.0e-6 (mock, Wormhole numerics: the split-BF16 float32 product, ~2**-16 of a
+    # term; TF32 operands gave ~1e-3); bar 1.2e-5
     logger.info(f"spk_emb_linear max abs error {float((per_item - expected).abs().max()):.2e}")
-    torch.testing.assert_close(per_item, expected, rtol=0, atol=pcc_for(device, mock=1e-6, real=1e-2))
+    torch.testing.assert_close(per_item, expected, rtol=0, atol=pcc_for(device, mock=1.2e-5, real=1e-2))

@@ -183,19 +183,20 @@ def _time_major_to_torch(tensor: Any, batch_size: int) -> torch.Tensor:
     return from_time_major(ttnn.to_torch(tensor).float(), batch_size)
 
 
-def run_voice_conversion_case_ttnn(folder: Path, device: Any) -> list[Comparison]:
+def run_voice_conversion_case_ttnn(folder: Path, device: Any, plan: dict | None = None) -> list[Comparison]:
     """`TtToneColorConverter` (upload, device forward with the recorded draw, download) and the
     device reference encoder on `ref_spec`."""
     import ttnn
 
-    from models.demos.openvoice.tt.reference_encoder import TtReferenceEncoder
     from models.demos.openvoice.tt.commons import to_time_major
+    from models.demos.openvoice.tt.precision import compute_config
+    from models.demos.openvoice.tt.reference_encoder import TtReferenceEncoder
     from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 
     case = load_case(folder)
     inputs, expected = case["inputs"], case["outputs"]
     model = ToneColorConverter.load(folder / "config.json", folder / "checkpoint.pth")
-    tt = TtToneColorConverter(device, model)
+    tt = TtToneColorConverter(device, model, plan)
     uploaded = tt.prepare_inputs(
         inputs["spec"], inputs["spec_lengths"], inputs["g_src"], inputs["g_tgt"], float(inputs["tau"]), inputs["eps_q"]
     )
@@ -206,11 +207,12 @@ def run_voice_conversion_case_ttnn(folder: Path, device: Any) -> list[Comparison
     ref_spec = ttnn.from_torch(
         to_time_major(inputs["ref_spec"].float()), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT, device=device
     )
-    actual["ref_se"] = ttnn.to_torch(TtReferenceEncoder(device, model.ref_enc)(ref_spec)).float().reshape(1, -1, 1)
+    encoder = TtReferenceEncoder(device, model.ref_enc, compute=compute_config(device, "reference_encoder", plan))
+    actual["ref_se"] = ttnn.to_torch(encoder(ref_spec)).float().reshape(1, -1, 1)
     return [(name, expected[name], actual[name]) for name in actual if name in expected]
 
 
-def run_speaker_embedding_case_ttnn(folder: Path, device: Any) -> list[Comparison]:
+def run_speaker_embedding_case_ttnn(folder: Path, device: Any, plan: dict | None = None) -> list[Comparison]:
     """`TtSpeakerEncoder`: device spectrogram and embedding of each uploaded 22.05 kHz clip."""
     import ttnn
 
@@ -220,7 +222,7 @@ def run_speaker_embedding_case_ttnn(folder: Path, device: Any) -> list[Compariso
     cfg = load_config(folder / "config.json")
     data = cfg.data
     ref_enc = load_reference_encoder(folder / "ref_enc.pt", data.spec_channels, cfg.model.gin_channels)
-    encoder = TtSpeakerEncoder(device, ref_enc, data.filter_length, data.hop_length, data.win_length)
+    encoder = TtSpeakerEncoder(device, ref_enc, data.filter_length, data.hop_length, data.win_length, plan)
     comparisons: list[Comparison] = []
     for clip, wav in case["inputs"]["wav_22k"].items():
         spec = encoder.spectrogram(encoder.upload(wav.float()))  # [1, 1, T, bins]
@@ -305,9 +307,10 @@ def _compare_ttnn(folder: str, kind: str, name: str, expected: torch.Tensor, act
     return GoldenResult(folder, name, error, 0.0, pcc=pcc, pcc_bar=limits.pcc, max_rel=error / scale, max_rel_bar=limits.max_rel)
 
 
-def check_folder(folder: str | Path, backend: str = "reference", device: Any = None) -> list[GoldenResult]:
+def check_folder(folder: str | Path, backend: str = "reference", device: Any = None, plan: dict | None = None) -> list[GoldenResult]:
     """Run the reference (or, with backend="ttnn", the TTNN port on `device`) on one golden
-    folder; one result per output recorded in case.pt."""
+    folder; one result per output recorded in case.pt. `plan` (ttnn backend): per-module precision overrides
+    (tt/precision.py), for tools/precision_plan.py."""
     folder = Path(folder)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -321,7 +324,7 @@ def check_folder(folder: str | Path, backend: str = "reference", device: Any = N
     kind = str(case["kind"])
     logger.info(f"{folder.name}: kind '{kind}', backend {backend}")
     if backend == "ttnn":
-        comparisons = resolve_runner(kind, TTNN_RUNNERS)(folder, device)
+        comparisons = resolve_runner(kind, TTNN_RUNNERS)(folder, device, plan)
         results = [_compare_ttnn(folder.name, kind, name, expected, actual) for name, expected, actual in comparisons]
     else:
         comparisons = resolve_runner(kind)(folder)

@@ -48,7 +48,7 @@ def run_tts_infer_case(folder: Path) -> list[Comparison]:
 
 
 
-def run_tts_infer_case_ttnn(folder: Path, device: Any) -> list[Comparison]:
+def run_tts_infer_case_ttnn(folder: Path, device: Any, plan: dict | None = None) -> list[Comparison]:
     """The same case through `TtMeloTTS` on `device` (one upload, the y_lengths sync, the eps_p
     upload, downloads); one triple per recorded output."""
     from models.demos.openvoice.tt.melo_tts import TtMeloTTS
@@ -58,7 +58,7 @@ def run_tts_infer_case_ttnn(folder: Path, device: Any) -> list[Comparison]:
     if case["kind"] != "tts_infer":
         raise ValueError(f"{folder}: case kind is {case.get('kind')!r}, not 'tts_infer'")
     inputs, expected = case["inputs"], case["outputs"]
-    tt = TtMeloTTS(device, MeloTTS.load(folder / "config.json", folder / "checkpoint.pth"))
+    tt = TtMeloTTS(device, MeloTTS.load(folder / "config.json", folder / "checkpoint.pth"), plan)
     uploaded = tt.prepare_inputs(
         *(inputs[k] for k in ("x", "x_lengths", "sid", "tone", "language", "bert", "ja_bert")),
         noise_scale_w=float(inputs["noise_scale_w"]),

@@ -65,7 +65,7 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.attentions import FFN, MASK_VALUE, Encoder, MultiHeadAttention
-from models.demos.openvoice.tt.commons import TtChannelLayerNorm, upload
+from models.demos.openvoice.tt.commons import TtChannelLayerNorm, matmul_float32, softmax_float32, upload
 from models.demos.openvoice.tt.conv import TtConv1d
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -127,7 +127,7 @@ class TtMultiHeadAttention:
             raise NotImplementedError("only heads_share=True (every MeloTTS encoder) is supported")
         self.heads, self.head_dim, self.window = ref.n_heads, ref.k_channels, ref.window_size
         self.channels = self.heads * self.head_dim
-        self.compute, self.dtype = compute, dtype
+        self.device, self.compute, self.dtype = device, compute, dtype
         scale = self.head_dim**-0.5
         weight = torch.cat([ref.conv_q.weight * scale, ref.conv_k.weight, ref.conv_v.weight]).detach()
         bias = torch.cat([ref.conv_q.bias * scale, ref.conv_k.bias, ref.conv_v.bias]).detach()
@@ -138,7 +138,14 @@ class TtMultiHeadAttention:
         self.rel_v = upload(device, ref.emb_rel_v.detach()[0], dtype)  # [2w+1, d]
 
     def _matmul(self, a: ttnn.Tensor, b: ttnn.Tensor, **kwargs) -> ttnn.Tensor:
+        if self.dtype == ttnn.float32:  # float32 stays float32 (commons.matmul_float32)
+            return matmul_float32(self.device, a, b, **kwargs)
         return ttnn.matmul(a, b, compute_kernel_config=self.compute, dtype=self.dtype, **kwargs)
+
+    def _softmax(self, scores: ttnn.Tensor) -> ttnn.Tensor:
+        if self.dtype == ttnn.float32:
+            return softmax_float32(scores)
+        return ttnn.softmax(scores, dim=-1, numeric_stable=True, compute_kernel_config=self.compute)
 
     def __call__(self, x: ttnn.Tensor, attn_mask: AttentionMask, batch_size: int, length: int) -> ttnn.Tensor:
         """x [1, 1, B*T, H] -> [1, 1, B*T, H_out]; attention within each item's valid frames."""
@@ -153,7 +160,7 @@ class TtMultiHeadAttention:
         rel_logits = self._matmul(q, self.rel_k_t)  # [B, h, T, 2w+1]
         scores = ttnn.add(scores, band_to_absolute(rel_logits, t, self.window))
         scores = ttnn.where(attn_mask.keep, scores, MASK_VALUE)
-        p = ttnn.softmax(scores, dim=-1, numeric_stable=True, compute_kernel_config=self.compute)
+        p = self._softmax(scores)
 
         out = self._matmul(p, v)  # [B, h, T, d]
         out = ttnn.add(out, self._matmul(absolute_to_band(p, t, self.window), self.rel_v))

@@ -40,6 +40,63 @@ def cast(x: ttnn.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
     return x if x.dtype == dtype else ttnn.typecast(x, dtype)
 
 
+# ---- float32 arithmetic on a Wormhole -----------------------------------------------------------------
+# The matrix engine reads a float32 operand as TF32 (10 mantissa bits, truncated) and sums on the matrix
+# engine (ttnn.softmax, ttnn.layer_norm) see TF32 data: ~1e-3 relative, enough to move a token's
+# ceil(exp(logw)) by a frame (TRADEOFFS.md "Durations"). Where float32 must stay float32 (MeloTTS's text
+# encoder and duration predictors: everything that decides the durations) the products run as three
+# exact BF16 products and every sum, normalisation and softmax on the vector engine, which computes in
+# float32.
+
+
+def split_bf16(x: ttnn.Tensor, parts: int = 2) -> tuple[ttnn.Tensor, ...]:
+    """float32 x -> `parts` bfloat16 tensors summing to x: to 16 significant bits with 2, exactly with 3
+    (each remainder x - hi is exact in float32 and has 8 fewer significant bits)."""
+    pieces = []
+    rest = x
+    for _ in range(parts - 1):
+        piece = ttnn.typecast(rest, ttnn.bfloat16)
+        pieces.append(piece)
+        rest = ttnn.subtract(rest, ttnn.typecast(piece, ttnn.float32))
+    return (*pieces, ttnn.typecast(rest, ttnn.bfloat16))
+
+
+def split_bf16_host(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The host twin of `split_bf16` for weights: (hi, lo), each exactly a bfloat16 value."""
+    hi = w.float().bfloat16().float()
+    return hi, (w.float() - hi).bfloat16().float()
+
+
+def exact_products_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfig:
+    """HiFi4 + fp32 accumulation: the four fidelity phases multiply BF16 operands exactly."""
+    return ttnn.init_device_compute_kernel_config(
+        device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=True
+    )
+
+
+def sum_of_split_products(product, a: tuple[ttnn.Tensor, ttnn.Tensor], b: tuple[ttnn.Tensor, ttnn.Tensor]) -> ttnn.Tensor:
+    """a @ b in float32 as hi*hi + (hi*lo + lo*hi), each `product(x, y)` exact (lo*lo, ~2**-16 of a term, dropped);
+    the three partial results are added in float32 on the vector engine, smallest first."""
+    small = ttnn.add(product(a[0], b[1]), product(a[1], b[0]))
+    return ttnn.add(product(a[0], b[0]), small)
+
+
+def matmul_float32(device: ttnn.Device, a: ttnn.Tensor, b: ttnn.Tensor, **kwargs) -> ttnn.Tensor:
+    """float32 a @ b (both on device) to ~2**-16 relative per product instead of TF32's 2**-10."""
+    config = exact_products_config(device)
+    product = lambda x, y: ttnn.matmul(x, y, compute_kernel_config=config, dtype=ttnn.float32, **kwargs)  # noqa: E731
+    return sum_of_split_products(product, split_bf16(a), split_bf16(b))
+
+
+def softmax_float32(logits: ttnn.Tensor, dim: int = -1) -> ttnn.Tensor:
+    """Softmax of float32 logits in float32 arithmetic: max, subtract, exp, sum (ttnn's accurate float32
+    reduce on the vector engine), times the reciprocal, as torch computes it. The max only shifts the
+    exponent (any shift gives the same quotient), so its own precision does not matter."""
+    shifted = ttnn.subtract(logits, ttnn.max(logits, dim=dim, keepdim=True))
+    exponentials = ttnn.exp(shifted)
+    return ttnn.multiply(exponentials, ttnn.reciprocal(ttnn.sum(exponentials, dim=dim, keepdim=True)))
+
+
 class TtChannelLayerNorm:
     """`ChannelLayerNorm` (gamma/beta over channels) on time-major rows; weights uploaded once."""
 
@@ -56,8 +113,16 @@ class TtChannelLayerNorm:
         self.gamma = upload(device, ref.gamma.detach().reshape(1, -1), dtype)
         self.beta = upload(device, ref.beta.detach().reshape(1, -1), dtype)
 
+        self.float32 = dtype == ttnn.float32
+        self.inverse_channels = 1.0 / ref.gamma.numel()
+
     def __call__(self, x: ttnn.Tensor) -> ttnn.Tensor:
-        """x [1, 1, rows, C] -> normalised over C, same shape."""
-        return ttnn.layer_norm(
-            x, epsilon=self.eps, weight=self.gamma, bias=self.beta, compute_kernel_config=self.compute
-        )
+        """x [1, 1, rows, C] -> normalised over C, same shape. float32: the moments as vector-engine sums
+        (ttnn.layer_norm's are matrix-engine reduces of TF32 data), as the reference computes them."""
+        if not self.float32:
+            return ttnn.layer_norm(x, epsilon=self.eps, weight=self.gamma, bias=self.beta, compute_kernel_config=self.compute)
+        mean = ttnn.multiply(ttnn.sum(x, dim=-1, keepdim=True), self.inverse_channels)
+        centred = ttnn.subtract(x, mean)
+        variance = ttnn.multiply(ttnn.sum(ttnn.square(centred), dim=-1, keepdim=True), self.inverse_channels)
+        normalised = ttnn.multiply(centred, ttnn.rsqrt(ttnn.add(variance, self.eps)))
+        return ttnn.add(ttnn.multiply(normalised, self.gamma), self.beta)

@@ -71,7 +71,7 @@ from typing import Sequence
 import torch
 import ttnn
 
-from models.demos.openvoice.tt.commons import upload
+from models.demos.openvoice.tt.commons import exact_products_config, split_bf16, split_bf16_host, sum_of_split_products, upload
 
 ACTIVATION_DTYPE = ttnn.bfloat16
 
@@ -185,6 +185,19 @@ class TtConv1d:
         self.padding = (padding, padding) if isinstance(padding, int) else (int(padding[0]), int(padding[1]))
         self.compute = compute if compute is not None else precise_compute_config(device)
         self.pointwise = self.kernel_size == 1 and self.padding == (0, 0) and stride == 1 and groups == 1
+        # float32 weights and activations: three exact BF16 products (commons.split_bf16), the bias
+        # added in float32 after them (a fused bias re-reads the partial sums as TF32).
+        self.exact_float32 = dtype == ttnn.float32 and weights_dtype == ttnn.float32
+        if self.exact_float32:
+            self.compute = exact_products_config(device)
+            self.bias_row = None if bias is None else upload(device, bias.reshape(1, -1), ttnn.float32)
+            parts = split_bf16_host(weight)
+            if self.pointwise:
+                self.weight_parts = tuple(upload(device, part[:, :, 0].t(), ttnn.bfloat16) for part in parts)
+                return
+            self.prepared_parts = tuple(PreparedWeights(ttnn.from_torch(part, dtype=ttnn.bfloat16), None) for part in parts)
+            weights_dtype = ttnn.bfloat16
+            bias = None
         if self.pointwise:
             self.weight = upload(device, weight[:, :, 0].t(), weights_dtype)
             self.bias = None if bias is None else upload(device, bias.reshape(1, -1), weights_dtype)
@@ -203,11 +216,25 @@ class TtConv1d:
         return (length + sum(self.padding) - span) // self.stride + 1
 
     def __call__(self, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
+        if self.exact_float32:
+            return self._exact_float32(x, batch_size, length)
         if self.pointwise:
             return ttnn.linear(x, self.weight, bias=self.bias, compute_kernel_config=self.compute, dtype=self.dtype)
+        return self._conv(x, batch_size, length, self.prepared)
+
+    def _exact_float32(self, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
+        if self.pointwise:
+            product = lambda a, w: ttnn.linear(a, w, compute_kernel_config=self.compute, dtype=ttnn.float32)  # noqa: E731
+            out = sum_of_split_products(product, split_bf16(x), self.weight_parts)
+        else:
+            product = lambda a, prepared: self._conv(a, batch_size, length, prepared)  # noqa: E731
+            out = sum_of_split_products(product, split_bf16(x), self.prepared_parts)
+        return out if self.bias_row is None else ttnn.add(out, self.bias_row)
+
+    def _conv(self, x: ttnn.Tensor, batch_size: int, length: int, prepared: "PreparedWeights") -> ttnn.Tensor:
         # The prepared layout depends on the input's shape and dtype (ttnn derives the sharding from both).
         key = (batch_size, length, x.dtype)
-        weight, bias, fresh = self.prepared.lookup(key)
+        weight, bias, fresh = prepared.lookup(key)
         result = ttnn.conv1d(
             input_tensor=x,
             weight_tensor=weight,
@@ -227,7 +254,7 @@ class TtConv1d:
             compute_config=self.compute,
             return_weights_and_bias=fresh,
         )
-        return self.prepared.keep(key, result) if fresh else result
+        return prepared.keep(key, result) if fresh else result
 
 
 def polyphase_weights(

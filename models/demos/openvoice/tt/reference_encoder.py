@@ -33,7 +33,7 @@ import ttnn
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.tt.commons import cast, upload
 from models.demos.openvoice.tt.conv import PreparedWeights
-from models.demos.openvoice.tt.precision import compute_config
+from models.demos.openvoice.tt.precision import Precision, compute_config
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 
 CONV_DTYPE = ttnn.float32
@@ -213,13 +213,19 @@ class TtSpeakerEncoder:
     """
 
     def __init__(
-        self, device: ttnn.Device, reference: ReferenceEncoder, n_fft: int = 1024, hop_length: int = 256, win_length: int = 1024
+        self,
+        device: ttnn.Device,
+        reference: ReferenceEncoder,
+        n_fft: int = 1024,
+        hop_length: int = 256,
+        win_length: int = 1024,
+        plan: dict[str, Precision] | None = None,
     ) -> None:
         if n_fft // 2 + 1 != reference.spec_channels:
             raise ValueError(f"n_fft {n_fft} gives {n_fft // 2 + 1} bins, the reference encoder expects {reference.spec_channels}")
         self.device = device
-        self.spectrogram = TtSpectrogram(device, n_fft, hop_length, win_length)
-        self.encoder = TtReferenceEncoder(device, reference)
+        self.spectrogram = TtSpectrogram(device, n_fft, hop_length, win_length, compute=compute_config(device, "spectrogram", plan))
+        self.encoder = TtReferenceEncoder(device, reference, compute=compute_config(device, "reference_encoder", plan))
 
     def upload(self, waveform: torch.Tensor) -> ttnn.Tensor:
         return self.spectrogram.upload(waveform)

@@ -11,7 +11,12 @@ exp and ceil into integer durations.
 Steps (same arithmetic as the reference, no data-dependent shapes, no host round trip):
 
 * bin sizes: ``min + (1 - min*K) * softmax(logits)`` (the ConvFlow folds its 1/sqrt(filter)
-  scale into the projection weights, so the logits arrive scaled);
+  scale into the projection weights, so the logits arrive scaled). The softmax is written out
+  on the vector engine in float32 (`commons.softmax_float32`: max, subtract, exp, sum, times the
+  reciprocal, as torch's softmax):
+  ``ttnn.softmax`` sums on the matrix engine, whose operands are TF32 (10 mantissa bits), and
+  under the mock's Wormhole numerics that moved the knots by ~1e-3 of the bound, which on a
+  steep bin moved the inverse spline's output by 1.2 (test_spline_inverse_vs_float64);
 * knots as upstream: ``2B * cumsum(sizes) - B`` (``ttnn.cumsum``), the first K-1 columns
   kept (``inner`` = knots 1..K-1) and the end knots pinned exactly to -B / +B as upstream
   overwrites them: the bins' right knots are ``inner`` padded on the right with B
@@ -57,7 +62,7 @@ from models.demos.openvoice.reference.transforms import (
     DEFAULT_MIN_BIN_WIDTH,
     DEFAULT_MIN_DERIVATIVE,
 )
-from models.demos.openvoice.tt.commons import upload
+from models.demos.openvoice.tt.commons import softmax_float32, upload
 
 
 def tail_derivative_constant(min_derivative: float = DEFAULT_MIN_DERIVATIVE) -> float:
@@ -113,14 +118,14 @@ class SplineConstants:
         return cls(num_bins, float(tail_bound), min_bin_width, min_bin_height, min_derivative, selector, compute)
 
 
-def _knots(
+def spline_knots(
     unnormalized: ttnn.Tensor, min_size: float, low_column: ttnn.Tensor, k: SplineConstants
 ) -> tuple[ttnn.Tensor, ttnn.Tensor]:
     """Logits [1,1,R,K] -> (left knots, right knots) [1,1,R,K] of every bin, ends pinned to -B / B.
 
     low_column: [1,1,R,1] filled with -B (shared by the widths and the heights)."""
     rows, bins, bound = int(unnormalized.shape[-2]), k.num_bins, k.tail_bound
-    probabilities = ttnn.softmax(unnormalized, dim=-1, numeric_stable=True)
+    probabilities = softmax_float32(unnormalized)
     sizes = ttnn.add(ttnn.multiply(probabilities, 1 - min_size * bins), min_size)
     cumulative = ttnn.add(ttnn.multiply(ttnn.cumsum(sizes, dim=-1), 2 * bound), -bound)
     inner = ttnn.slice(cumulative, [0, 0, 0, 0], [1, 1, rows, bins - 1])  # knots 1 .. K-1
@@ -150,8 +155,8 @@ def rational_quadratic_spline(
     k = constants
     rows, bins = int(inputs.shape[-2]), k.num_bins
     low_column = ttnn.full_like(inputs, fill_value=-k.tail_bound)
-    x_left, x_right = _knots(unnormalized_widths, k.min_bin_width, low_column, k)
-    y_left, y_right = _knots(unnormalized_heights, k.min_bin_height, low_column, k)
+    x_left, x_right = spline_knots(unnormalized_widths, k.min_bin_width, low_column, k)
+    y_left, y_right = spline_knots(unnormalized_heights, k.min_bin_height, low_column, k)
     derivatives = ttnn.add(ttnn.softplus(unnormalized_derivatives), k.min_derivative)
     d_left = ttnn.slice(derivatives, [0, 0, 0, 0], [1, 1, rows, bins])
     d_right = ttnn.slice(derivatives, [0, 0, 0, 1], [1, 1, rows, bins + 1])
