@@ -536,5 +536,35 @@ CONVERTER_AND_CLONE_FAULTS += (
     ),
 )
 
+# The converter flow's batch-vs-alone check (each coupling's `pre` mask).
+FLOW_BATCH = Selection("flow-batch", (PER_MODULE, "-k", "flow_batch_item_equals_item_alone"))
+CONVERTER_AND_CLONE_FAULTS += (
+    Fault(
+        "flow-pre-unmasked",
+        "tt/residual_coupling.py",
+        "h = ttnn.multiply(pre(x, batch_size, length), mask)",
+        "h = pre(x, batch_size, length)",
+        "the coupling's pre output is not masked (its bias fills the padded frames the k5 WaveNet reads)",
+        FLOW_BATCH,
+    ),
+    # ---- precision (tt/precision.py), caught by the mock's Wormhole numerics ----
+    Fault(
+        "posterior-lofi-bf16-accumulation",
+        "tt/precision.py",
+        '    "posterior_encoder": PRECISE,',
+        '    "posterior_encoder": Precision("LoFi", fp32_acc=False),',
+        "the posterior encoder at LoFi with BF16 accumulation (its logs goes through exp)",
+        POSTERIOR,
+    ),
+    Fault(
+        "clone-spectrogram-bf16-accumulation",
+        "tt/precision.py",
+        '    "spectrogram": PRECISE,',
+        '    "spectrogram": Precision("HiFi4", fp32_acc=False),',
+        "the spectrogram's DFT without fp32 accumulation (float32 operands read as BF16, BF16 sums)",
+        SPECTROGRAM,
+    ),
+)
+
 # Every module's faults: the converter and clone paths above, MeloTTS in `melotts.py`.
 FAULTS: tuple[Fault, ...] = CONVERTER_AND_CLONE_FAULTS + MELOTTS_FAULTS

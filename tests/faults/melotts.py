@@ -396,3 +396,39 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
         MELO,
     ),
 )
+
+# ---- precision faults: caught by the mock's Wormhole numerics (mock_wormhole/numerics.py) ----
+MELOTTS_FAULTS += (
+    Fault(
+        "melo-duration-bf16-accumulation",
+        "tt/commons.py",
+        "device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=True",
+        "device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=False, packer_l1_acc=False",
+        "the float32 (split-BF16) products of the text encoder and duration predictors accumulate in BF16 Dst",
+        DURATION,
+    ),
+    Fault(
+        "melo-duration-lofi",
+        "tt/commons.py",
+        "device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=True",
+        "device.arch(), math_fidelity=ttnn.MathFidelity.LoFi, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=True",
+        "the duration path's exact products run at LoFi (5 x 7-bit significands): not exact any more",
+        DURATION,
+    ),
+    Fault(
+        "melo-text-encoder-bfp8-weights",
+        "tt/text_encoder.py",
+        "conv = dict(compute=compute, dtype=DTYPE, weights_dtype=DTYPE)",
+        "conv = dict(compute=compute, dtype=DTYPE, weights_dtype=ttnn.bfloat8_b)",
+        "bfloat8_b weights in the text encoder's projections",
+        TEXT_ENCODER,
+    ),
+    Fault(
+        "melo-approximate-exp-of-logs-p",
+        "tt/melo_tts.py",
+        "ttnn.multiply(scaled_eps_p, ttnn.exp(logs_p_expanded))",
+        "ttnn.multiply(scaled_eps_p, ttnn.exp(logs_p_expanded, fast_and_approximate_mode=True))",
+        "exp(logs_p) in the prior draw with the vector engine's fast approximate exp (7-bit mantissa, ~3%)",
+        MELO,
+    ),
+)

@@ -380,11 +380,13 @@ def bars(device, pcc: float, max_rel: float) -> dict[str, float]:
     }
 
 
-# float32 attention / encoder / text encoder, max error of the item's scale (PCC 1.0000000 to 8 digits
-# everywhere): attention <= 5.7e-7, encoder <= 4.7e-7, text encoder vs the reference <= 1.4e-6,
-# vs upstream's goldens <= 7.8e-7 (en) and <= 1.05e-5 (b3: the float32 reference itself is 1.06e-5
-# off it), a batch item vs the item alone <= 1.3e-6; bar 0.999999 / 1e-4.
-FP32 = dict(pcc=0.999999, max_rel=1e-4)
+# float32 attention / encoder / text encoder (split-BF16 products on the emulated Wormhole), worst 1 - PCC
+# and max error of the item's scale: attention 3.4e-11 / 9.4e-6, encoder 1.5e-11 / 7.6e-6, text encoder vs
+# the reference (release) 2.3e-10 / 6.6e-5, vs upstream's goldens 9.3e-11 / 2.2e-5 (en) and 3.2e-9 /
+# 1.18e-4 (b3: the float32 reference itself is 1.06e-5 off it); bar ~2x the worst. A batch item vs the
+# item alone: worst 1.9e-11 / 1.4e-5 (b3 logs_p), bar FP32_ALONE.
+FP32 = dict(pcc=0.999999993, max_rel=2.4e-4)
+FP32_ALONE = dict(pcc=0.99999999996, max_rel=2.8e-5)
 
 
 @dataclass

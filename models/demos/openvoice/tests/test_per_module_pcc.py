@@ -37,7 +37,6 @@ import torch.nn.functional as F
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.utils.device import is_mock_device
 from models.demos.openvoice.reference.attentions import MultiHeadAttention
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.generator import Generator
@@ -48,6 +47,7 @@ from models.demos.openvoice.tests.helpers import (
     CONVERTER_MODULE_OF,
     DEVICE,
     FP32,
+    FP32_ALONE,
     GOLDEN_CLIPS,
     ConverterCase,
     DurationCase,
@@ -147,8 +147,8 @@ def test_generator_resblock2_conditioned(device) -> None:
 def test_generator_mask_makes_batch_items_equal_alone(device) -> None:
     """The opt-in per-item mask (MeloTTS's speak path): ResBlock1 decoder, B=2 with 37 and 29 frames.
     Masked, the batch matches the reference's masked batch per item and the shorter item equals the item
-    run alone to float32-level noise in EVERY frame (measured 3.2e-7 of its scale, mock); unmasked, its
-    last frame is off by 0.24 (the leak)."""
+    run alone in EVERY frame to the arithmetic's noise (measured 2.05e-4 of its scale, mock); unmasked,
+    its last frame is off by 0.24 (the leak)."""
     torch.manual_seed(0)
     ref = Generator(16, "1", [3, 7], [[1, 3, 5], [1, 3, 5]], [4, 2], 32, [8, 4]).eval()
     lengths, hop = [37, 29], 8
@@ -165,7 +165,9 @@ def test_generator_mask_makes_batch_items_equal_alone(device) -> None:
     per_frame = lambda out: (out[1, 0, : n * hop] - alone[0, 0]).abs().reshape(n, hop).amax(-1) / scale  # noqa: E731
     leak_masked, leak_unmasked = per_frame(masked), per_frame(unmasked)
     logger.info(f"batch item vs alone, worst frame: masked {leak_masked.max():.1e}, unmasked last frame {leak_unmasked[-1]:.2f}")
-    assert leak_masked.max() < 1e-5, f"masked batch item differs from the item alone by {leak_masked.max():.2e} (frame {leak_masked.argmax()})"
+    # measured 2.05e-4 (mock, Wormhole numerics: the last float32 stages' operands are read as TF32, so an
+    # ulp of summation-order difference between the batched and the single conv can flip a truncated bit)
+    assert leak_masked.max() < 4.1e-4, f"masked batch item differs from the item alone by {leak_masked.max():.2e} (frame {leak_masked.argmax()})"
     assert leak_unmasked[-1] > 0.05  # the test sees the leak the mask removes (measured 0.24)
     # measured 0.999988 / 4.0e-3 (mock); generator bar 0.9988 / 0.025
     check_module(device, "generator", expected, masked, [length * hop for length in lengths], padded="ignore")
@@ -264,10 +266,9 @@ def test_every_stage_matches_reference(device, clip: str) -> None:
 GOLDENS = ("tts_small_en", "tts_small_b3")
 
 
-# bf16 flow (reverse): measured PCC 0.99994 (tts_small_en, bf16 z_p) .. 0.99999, max error 0.25-0.62 %
-# of the item's scale; a batch item vs the same item alone (bf16 roundings land differently):
-# PCC >= 0.99997, <= 0.54 %; bar 0.9999 / 2 %.
-FLOW = dict(pcc=0.9999, max_rel=0.02)
+# bf16 flow (reverse), emulated Wormhole arithmetic: worst 1 - PCC 5.5e-5 and max error 6.8e-3 of the
+# item's scale (tts_small_en, bf16 z_p); a batch item vs the same item alone: 1 - PCC <= 9.8e-7, <= 2.1e-3.
+FLOW = dict(pcc=0.99989, max_rel=0.014)  # measured 1 - PCC 5.5e-5 / 6.8e-3 (tts_small_en z)
 
 
 def _log(name: str, figures: list[dict[str, float]]) -> None:
@@ -300,7 +301,7 @@ def test_attention(device, lengths: list[int]) -> None:
     # measured: PCC 1.0000000 (1 - 3e-14), max error <= 5.7e-7 of the scale (item alone <= 4.2e-7); bar FP32
     _log("attention", assert_items_close("attention", expected, actual, lengths, **bars(device, **FP32)))
     alone = _attention(device, ref, x[1:, :, : lengths[1]], lengths[1:])
-    figures = assert_items_close("attention alone", actual[1:, :, : lengths[1]], alone, **bars(device, **FP32))
+    figures = assert_items_close("attention alone", actual[1:, :, : lengths[1]], alone, **bars(device, **FP32_ALONE))
     _log("attention item 1 alone", figures)
 
 
@@ -329,7 +330,7 @@ def test_encoder_release(device, text_release: TextCase) -> None:
     _log("encoder", assert_items_close("encoder", expected, actual, lengths, padded="zero", **bars(device, **FP32)))
     n = lengths[1]
     alone = run(x[1:, :, :n], mask[1:, :, :n], text_release.g[1:])
-    _log("encoder item 1 alone", assert_items_close("encoder alone", actual[1:, :, :n], alone, **bars(device, **FP32)))
+    _log("encoder item 1 alone", assert_items_close("encoder alone", actual[1:, :, :n], alone, **bars(device, **FP32_ALONE)))
 
 
 # ---- text encoder ------------------------------------------------------------------------------------
@@ -361,7 +362,7 @@ def _check_text_encoder(device, case: TextCase, name: str) -> None:
     n = lengths[shortest]
     for key, value in alone.items():
         batch_item = actual[key][shortest : shortest + 1, :, :n]
-        figures = assert_items_close(f"{name} {key} alone", batch_item, value, **bars(device, **FP32))
+        figures = assert_items_close(f"{name} {key} alone", batch_item, value, **bars(device, **FP32_ALONE))
         _log(f"{name} {key} item {shortest} alone", figures)
 
 
@@ -446,17 +447,16 @@ def test_flow_reverse_release(device, text_release: TextCase) -> None:
 
 
 # Per-item bars (assert_items_close: valid-region PCC, and max |error| relative to the item's
-# max |logw|, first/last valid frame included; padded frames exactly 0). Mock, float32 golden
-# numerics, worst item over the three cases: DP PCC 1.0 (10 digits), max_rel 1.33e-6 (max abs
-# error 1.6e-6); SDP PCC 1.0, max_rel 1.12e-6 (max abs 1.1e-5 on logw up to 9.7). Card:
-# tf32-operand matmuls/convs (HiFi3), hence the module bar and a few percent of the scale.
-ITEM_MAX_REL_MOCK = 1e-5
+# max |logw|, first/last valid frame included; padded frames exactly 0). Mock, emulated Wormhole
+# arithmetic (the float32 products as split-BF16 products), worst item over the three cases below.
+# Card: the module bar and a few percent of the scale.
+ITEM_MAX_REL_MOCK = 4.4e-5  # measured 2.2e-5 (tts_small_en SDP); the split-BF16 float32 products
 
 
 ITEM_MAX_REL_REAL = 0.05
 
 
-ITEM_PCC_MOCK = 0.99999
+ITEM_PCC_MOCK = 0.9999999996  # measured 1 - PCC 1.8e-10 (tts_small_en SDP)
 
 
 def run(device, case: DurationCase) -> tuple[torch.Tensor, torch.Tensor]:

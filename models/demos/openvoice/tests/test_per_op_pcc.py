@@ -437,24 +437,20 @@ def test_rejects_too_short_waveform(device) -> None:
 
 
 @DEVICE
-def test_compute_configs_come_from_precise_compute_config(device, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The spectrogram and the reference encoder take the arch-dependent `conv.precise_compute_config`
-    (HiFi3 + fp32 accumulation on Wormhole, HiFi4 elsewhere), not a hard-coded fidelity."""
-    from models.demos.openvoice.tt import reference_encoder as encoder_module
-    from models.demos.openvoice.tt import spectrogram as spectrogram_module
-    from models.demos.openvoice.tt.conv import precise_compute_config
+def test_compute_configs_come_from_the_precision_plan(device) -> None:
+    """The spectrogram and the reference encoder build their compute configs from `precision.PLAN`
+    (or the plan they are given), not a hard-coded fidelity."""
+    from models.demos.openvoice.tt.precision import PLAN, Precision
+    from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 
-    made = []
-
-    def recording(dev):
-        made.append(precise_compute_config(dev))
-        return made[-1]
-
-    monkeypatch.setattr(spectrogram_module, "precise_compute_config", recording)
-    monkeypatch.setattr(encoder_module, "precise_compute_config", recording)
-    encoder = encoder_module.TtSpeakerEncoder(device, reference_encoder())
-    assert encoder.spectrogram.compute_config is made[0] and encoder.encoder.compute is made[1]
-    assert made[0].math_fidelity == (ttnn.MathFidelity.HiFi3 if device.arch() == ttnn.device.Arch.WORMHOLE_B0 else ttnn.MathFidelity.HiFi4)
+    default = TtSpeakerEncoder(device, reference_encoder())
+    assert default.spectrogram.compute_config.math_fidelity == getattr(ttnn.MathFidelity, PLAN["spectrogram"].fidelity)
+    assert default.encoder.compute.fp32_dest_acc_en == PLAN["reference_encoder"].fp32_acc
+    plan = {**PLAN, "spectrogram": Precision("HiFi2", fp32_acc=False), "reference_encoder": Precision("LoFi", fp32_acc=True)}
+    chosen = TtSpeakerEncoder(device, reference_encoder(), plan=plan)
+    assert chosen.spectrogram.compute_config.math_fidelity == ttnn.MathFidelity.HiFi2
+    assert not chosen.spectrogram.compute_config.fp32_dest_acc_en
+    assert chosen.encoder.compute.math_fidelity == ttnn.MathFidelity.LoFi and chosen.encoder.compute.fp32_dest_acc_en
 
 
 # ---- reference encoder (tt/reference_encoder.py): conv storage, the GRU flatten fold -----------------

@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("figures", type=Path, help="the JSON lines OPENVOICE_FIGURES collected")
     args = parser.parse_args(argv)
     rows = worst_figures(args.figures)
-    print(f"{'check':<44} {'worst PCC':>11} {'bar':>9} {'margin':>7}  {'worst rel':>9} {'bar':>8} {'margin':>7}  tests")
+    print(f"{'check':<44} {'1 - PCC':>9} {'bar':>9} {'margin':>7}  {'worst rel':>9} {'bar':>8} {'margin':>7}  tests")
     for name in sorted(rows):
         r = rows[name]
         pcc_margin = _margin(1 - r["bar_pcc"], 1 - r["pcc"])
         rel_margin = _margin(r["bar_rel"], r["max_rel"])
         print(
-            f"{name[:44]:<44} {r['pcc']:>11.7f} {r['bar_pcc']:>9} {pcc_margin:>7}  {r['max_rel']:>9.2e} "
+            f"{name[:44]:<44} {1 - r['pcc']:>9.1e} {1 - r['bar_pcc']:>9.1e} {pcc_margin:>7}  {r['max_rel']:>9.2e} "
             f"{r['bar_rel']:>8.1e} {rel_margin:>7}  {len(r['tests'])}"
         )
     return 0

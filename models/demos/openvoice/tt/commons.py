@@ -88,6 +88,14 @@ def matmul_float32(device: ttnn.Device, a: ttnn.Tensor, b: ttnn.Tensor, **kwargs
     return sum_of_split_products(product, split_bf16(a), split_bf16(b))
 
 
+def select_rows_float32(selector: ttnn.Tensor, values: ttnn.Tensor) -> ttnn.Tensor:
+    """selector @ values for a 0/1 selector (each output row one values row, or zeros) and float32 values,
+    exactly: three BF16 parts of the values, each an exact product, added back in float32."""
+    selector, config = cast(selector, ttnn.bfloat16), exact_products_config(values.device())
+    hi, mid, lo = (ttnn.matmul(selector, part, compute_kernel_config=config, dtype=ttnn.float32) for part in split_bf16(values, parts=3))
+    return ttnn.add(ttnn.add(hi, mid), lo)
+
+
 def softmax_float32(logits: ttnn.Tensor, dim: int = -1) -> ttnn.Tensor:
     """Softmax of float32 logits in float32 arithmetic: max, subtract, exp, sum (ttnn's accurate float32
     reduce on the vector engine), times the reciprocal, as torch computes it. The max only shifts the

@@ -45,7 +45,7 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.tt.commons import cast, upload
+from models.demos.openvoice.tt.commons import cast, select_rows_float32, upload
 
 # Rows of the frame-index table uploaded at load (B*T_y and B*T_x must fit; 8192 frames is
 # about 95 s of 44.1 kHz speech at hop 512 for B = 1, 24 s each for B = 4). A longer batch
@@ -147,5 +147,10 @@ class TtLengthRegulator:
 
     @staticmethod
     def expand(alignment: TtAlignment, stats: ttnn.Tensor) -> ttnn.Tensor:
-        """Per-token stats [1, 1, B*T_x, C] -> per-frame [1, 1, B*T_y, C] (each frame copies its token)."""
+        """Per-token stats [1, 1, B*T_x, C] -> per-frame [1, 1, B*T_y, C] (each frame copies its token).
+
+        float32 stats are copied exactly: as three BF16 parts, each an exact product with the 0/1 path
+        (one matmul would read them as TF32, 2**-10 off)."""
+        if stats.dtype == ttnn.float32:
+            return select_rows_float32(alignment.path, stats)
         return ttnn.matmul(alignment.path, stats, dtype=stats.dtype)

@@ -8,6 +8,11 @@ the module's accuracy bars, measured under the mock's Wormhole numerics (mock_wo
 fidelity phases, TF32/BF16 operands, BF16 or float32 Dst) by `tools/precision_plan.py`; the table of
 every option tried, with its PCC and max error, is TRADEOFFS.md "Precision plan".
 
+The float32 modules that decide MeloTTS's durations (text encoder, both duration predictors) keep
+float32 on the matrix engine by splitting each product into exact BF16 products at HiFi4 with fp32
+accumulation (`commons.exact_products_config`, `split_bf16`): their `PLAN` entry only configures the
+matmuls whose operands are exact anyway (the spline's one-hot bin search).
+
 Why fp32 accumulation everywhere: with BF16 Dst every 16-deep partial sum is rounded to 8 bits, which
 measured 10-40x the error of the same module with float32 Dst (and a float32 operand is only read
 as BF16 then). Why HiFi3 and not HiFi4: ttnn 0.81.1 warns that on Wormhole HiFi4 with fp32

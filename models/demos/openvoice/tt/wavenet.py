@@ -30,7 +30,7 @@ import ttnn
 
 from models.demos.openvoice.reference.commons import get_padding
 from models.demos.openvoice.reference.wavenet import WN
-from models.demos.openvoice.tt.commons import cast, exact_products_config, split_bf16
+from models.demos.openvoice.tt.commons import select_rows_float32
 from models.demos.openvoice.tt.conv import TtConv1d
 
 
@@ -45,12 +45,8 @@ class SpeakerRows:
         """The 1x1 conv `conv` of every row's item embedding, [1, 1, B*T, Co]: ``S @ (g @ W)``,
         the projection computed on the B items, then copied to their rows (K = B)."""
         per_item = conv(self.g, 1, int(self.g.shape[-2]))  # pointwise: a linear on [B, gin]
-        if per_item.dtype == ttnn.float32:  # S is 0/1: three exact BF16 products copy the float32 rows exactly
-            segments = cast(self.segments, ttnn.bfloat16)
-            config = exact_products_config(per_item.device())
-            copy = lambda part: ttnn.matmul(segments, part, compute_kernel_config=config, dtype=ttnn.float32)  # noqa: E731
-            hi, mid, lo = (copy(part) for part in split_bf16(per_item, parts=3))
-            return ttnn.add(ttnn.add(hi, mid), lo)
+        if per_item.dtype == ttnn.float32:  # S is 0/1: the float32 rows copied exactly
+            return select_rows_float32(self.segments, per_item)
         return ttnn.matmul(self.segments, per_item, compute_kernel_config=conv.compute, dtype=conv.dtype)
 
 

@@ -13,15 +13,15 @@ from typing import Any
 from models.common.utility_functions import comp_pcc
 from models.demos.openvoice.utils.device import is_mock_device
 
-# Mock: golden-function numerics in float32 with only storage rounding modelled (bf16 /
-# float32 tensors), so any layout, weight-preparation or composition bug shows far below 0.999;
-# every module measures >= 0.9999 and the converter audio >= 0.9994.
+# Mock: the shadow goldens with Wormhole arithmetic emulated (mock_wormhole/numerics.py: TF32/BF16 operands,
+# fidelity phases, fp32 or BF16 Dst), so the mock's error is the error a card's matrix engine makes
+# (modelled). MOCK_PCC is the generic bar where no per-module bar applies.
 MOCK_PCC = 0.999
-# Card, per module / per embedding: bf16 (converter) or tf32-operand (spectrogram, reference
-# encoder) kernels with fp32 accumulation; tt-metal's usual bar for such blocks.
+# Card: the emulation's figures (MOCK_BARS) with a margin for what it does not model (the accurate
+# SFPU functions' own error, float32 summation order, the HiFi4 + fp32-accumulation hardware bug,
+# packer rounding ties): per module 0.99, the converter audio 0.97 (tt-metal's usual bars; the
+# emulation measures every module >= 0.9997 and the audio >= 0.9985).
 DEVICE_PCC = 0.99
-# Card, converter audio end to end: the error of ~500 ops compounds through the unmasked
-# decoder, whose conv_post largely cancels its inputs.
 DEVICE_AUDIO_PCC = 0.97
 
 
@@ -41,66 +41,61 @@ class Bar:
 
 
 # Mock bars per module output: the worst case measured over every case the tests run (converter:
-# release config at 257 frames, the goldens vc_small_b2 / vc_small_tau0, the same with zero_g off,
-# the B=3 real-clip batch), with a margin of about 2x on the error (1 - PCC, max_rel): mock
-# numerics are deterministic, so the margin covers other lengths and inputs, not noise, and a
-# fault that adds an error as large as the port's own fails.
+# release config at 257 frames, the goldens vc_small_b2 / vc_small_tau0, the B=3 real-clip batch;
+# MeloTTS: tts_small_en, tts_small_b3, the release shapes), under the emulated Wormhole arithmetic,
+# at about 2x the error (1 - PCC and max_rel), the measurement beside each
+# (`tools/bar_figures.py` re-measures them all in one run). The emulation is deterministic, so the
+# margin covers other lengths and inputs, not noise, and a fault that adds an error as large as the
+# port's own fails.
 MOCK_BARS: dict[str, Bar] = {
-    # converter (bf16 storage, fp32 accumulation); posterior outputs from the spectrogram
-    "posterior_z": Bar(pcc=0.9998, max_rel=0.035),  # measured 0.999907 / 1.60e-2 (vc_small_b2)
-    "posterior_m": Bar(pcc=0.9998, max_rel=0.03),  # measured 0.999911 (b2, zero_g off) / 1.36e-2 (tau0)
-    "posterior_logs": Bar(pcc=0.99985, max_rel=0.03),  # measured 0.999936 (b2) / 1.25e-2 (real batch)
+    # converter (bf16 storage, HiFi3 + fp32 accumulation); posterior outputs from the spectrogram
+    "posterior_z": Bar(pcc=0.99978, max_rel=0.048),  # measured 1 - PCC 1.1e-4 / max_rel 2.37e-2
+    "posterior_m": Bar(pcc=0.99983, max_rel=0.039),  # measured 8.4e-5 / 1.95e-2
+    "posterior_logs": Bar(pcc=0.99986, max_rel=0.029),  # measured 6.5e-5 / 1.43e-2
     # each fed the reference's own input (release config): the module's own error only
-    "flow_forward": Bar(pcc=0.99998, max_rel=0.012),  # measured 0.999993 / 5.89e-3
-    "flow_reverse": Bar(pcc=0.99997, max_rel=0.01),  # measured 0.999991 / 4.85e-3
-    "generator": Bar(pcc=0.9988, max_rel=0.025),  # measured 0.999435 / 1.12e-2 (release; conv_post cancels)
+    "flow_forward": Bar(pcc=0.999984, max_rel=0.012),  # measured 7.5e-6 / 5.89e-3
+    "flow_reverse": Bar(pcc=0.999982, max_rel=0.0088),  # measured 8.8e-6 / 4.40e-3
+    "generator": Bar(pcc=0.9985, max_rel=0.025),  # measured 7.2e-4 / 1.24e-2 (release; conv_post cancels)
     # end to end: the chained latents after the flows, and the audio
-    "z_p": Bar(pcc=0.9998, max_rel=0.035),  # measured 0.999906 / 1.73e-2 (b2)
-    "z_hat": Bar(pcc=0.99975, max_rel=0.035),  # measured 0.999884 / 1.82e-2 (b2)
-    "audio": Bar(pcc=0.9988, max_rel=0.04),  # measured 0.999426 (release) / 1.90e-2 (b2, zero_g off)
+    "z_p": Bar(pcc=0.99977, max_rel=0.049),  # measured 1.1e-4 / 2.43e-2
+    "z_hat": Bar(pcc=0.99975, max_rel=0.048),  # measured 1.2e-4 / 2.38e-2
+    "audio": Bar(pcc=0.9985, max_rel=0.064),  # measured 7.2e-4 / 3.15e-2
     # a batch item vs the same item run alone (B=1), both on the device: only layout / tile padding
     # differs, so far tighter than either vs the reference
-    "batch_vs_alone": Bar(pcc=0.99999, max_rel=0.003),  # measured 0.999999 / 1.24e-3 (audio)
+    "batch_vs_alone": Bar(pcc=0.9999992, max_rel=0.0026),  # measured 4.1e-7 / 1.27e-3 (audio)
     # one conv, transposed conv or speaker projection (bf16), every converter conv shape class
-    "conv": Bar(pcc=0.99999, max_rel=0.008),  # measured 0.999995 / 3.79e-3 (conv_post k7)
-    # clone path: float32 storage, so the mock's error is float32 rounding (~1e-6 of the scale); the
-    # bars sit ~10x above it and far below any real fault (a wrong tap, reflect offset or gate)
-    "spectrogram": Bar(pcc=0.99999, max_rel=1e-5),  # measured PCC > 0.9999995 / 3.96e-7
+    "conv": Bar(pcc=0.999991, max_rel=0.0098),  # measured 4.6e-6 / 4.88e-3
+    # clone path: float32 tensors, read by the matrix engine as TF32 (10 mantissa bits, truncated)
+    "spectrogram": Bar(pcc=0.9999994, max_rel=0.0026),  # measured 2.8e-7 / 1.27e-3
     # first / last 3 frames, each against its own peak (reflect padding; edges are often silence)
-    "spectrogram_edge": Bar(pcc=0.99999, max_rel=1e-5),  # measured 9.52e-7 (1000 samples)
-    "layernorm": Bar(pcc=0.99999, max_rel=1e-5),  # measured exact (0.0)
-    "encoder_conv": Bar(pcc=0.99999, max_rel=1e-5),  # measured > 0.9999995 / 8.47e-7 (conv4, jfk)
-    "gru": Bar(pcc=0.99999, max_rel=1e-5),  # measured > 0.9999995 / 5.38e-7
-    "embedding": Bar(pcc=0.99999, max_rel=1e-5),  # measured > 0.9999995 / 1.18e-6 (one_two_three)
+    "spectrogram_edge": Bar(pcc=0.9999994, max_rel=0.0026),  # measured 1.27e-3 (1000 samples)
+    "layernorm": Bar(pcc=0.9999992, max_rel=0.0082),  # measured 3.8e-7 / 4.07e-3
+    "encoder_conv": Bar(pcc=0.99981, max_rel=0.044),  # measured 9.5e-5 / 2.16e-2 (conv4)
+    "gru": Bar(pcc=0.99989, max_rel=0.027),  # measured 5.1e-5 / 1.32e-2
+    "embedding": Bar(pcc=0.9997, max_rel=0.023),  # measured 1.5e-4 / 1.10e-2
     # on-device mean of several clips vs the mean of each clip's embedding alone (same ops, same
     # shapes): float32 rounding of the sum only
     "mean_vs_alone": Bar(pcc=0.999999, max_rel=1e-6),  # measured 7.2e-8
-    # ---- MeloTTS (test_per_module_pcc.py, test_openvoice.py): measured worst case over the goldens and the release
-    # shape, margin ~2x on 1 - PCC and max_rel. Token-level outputs are float32 end to end (text encoder,
-    # predictors), frame-level latents go through the bf16 flow, audio through the bf16/fp32 decoder.
-    # float32 text encoder / predictors: measured worst 0.9999999999 / 2.0e-5 (logw_dp, tts_small_b3)
-    "melo_token": Bar(pcc=0.999999, max_rel=5e-5),
-    # m_p / logs_p expanded: exact copies of the float32 stats (0/1 path); measured 9.4e-6 (b3)
-    "melo_expanded": Bar(pcc=0.999999, max_rel=5e-5),
-    # z_p (float32 draw, exp(logs_p) on device): measured 1.0000000 / 5.8e-6 (b3)
-    "melo_z_p": Bar(pcc=0.999999, max_rel=1e-4),
-    # z after the bf16 transformer flow: measured 0.999951 / 5.9e-3 (tts_small_en), 0.999976 / 2.7e-3
-    # (b3), 0.999990 / 2.7e-3 (release)
-    "melo_z": Bar(pcc=0.9999, max_rel=0.012),
-    # audio: measured 0.99988 / 8.6e-3 (tts_small_en), 0.999996 / 1.2e-2 (b3), 0.999998 / 3.8e-3 (release),
-    # 0.999983 / 4.9e-3 (tiny model, max_len cut)
-    "melo_audio": Bar(pcc=0.9997, max_rel=0.025),
-    # the flow fed the reference's z_p: measured 0.999976 / 2.7e-3 (b3)
-    "melo_flow_handoff": Bar(pcc=0.9999, max_rel=0.006),
-    # the decoder fed the reference's z * y_mask: measured 0.999997 / 9.0e-3 (b3)
-    "melo_decoder_handoff": Bar(pcc=0.99999, max_rel=0.02),
-    # a batch item vs the same item alone, both on device (b3 item 1): z_p 1.0000000 / 2.3e-6, z 0.999981 /
-    # 2.9e-3, audio 0.999998 / 7.9e-3: as far apart as either is from the reference, since the bf16
-    # flow rounds differently with other rows around (tile padding, attention over T_y)
-    "melo_batch_vs_alone": Bar(pcc=0.99995, max_rel=0.016),
+    # ---- MeloTTS: token-level outputs float32 end to end, kept float32 on the matrix engine (split-BF16
+    # products, tt/commons.py); frame-level latents through the bf16 flow, audio through the decoder.
+    "melo_token": Bar(pcc=0.99999996, max_rel=4e-4),  # measured 1 - PCC 1.9e-8 / max_rel 1.95e-4 (logw_dp, b3)
+    # m_p / logs_p expanded: exact copies of the float32 stats (0/1 path, three BF16 parts)
+    "melo_expanded": Bar(pcc=0.9999999934, max_rel=2.1e-4),  # measured 3.3e-9 / 1.04e-4 (logs_p copies)
+    # z_p (float32 draw, exp(logs_p) on device)
+    "melo_z_p": Bar(pcc=0.999999992, max_rel=2.6e-4),  # measured 3.9e-9 / 1.30e-4
+    # z after the bf16 transformer flow
+    "melo_z": Bar(pcc=0.999908, max_rel=0.016),  # measured 4.6e-5 / 7.84e-3
+    "melo_audio": Bar(pcc=0.99974, max_rel=0.031),  # measured 1.3e-4 / 1.51e-2
+    # the flow fed the reference's z_p
+    "melo_flow_handoff": Bar(pcc=0.999942, max_rel=0.0071),  # measured 2.9e-5 / 3.53e-3 (b3)
+    # the decoder fed the reference's z * y_mask
+    "melo_decoder_handoff": Bar(pcc=0.9999938, max_rel=0.022),  # measured 3.1e-6 / 1.05e-2 (b3)
+    # a batch item vs the same item alone, both on device: z, audio (masked and not), speak's sentences
+    "melo_batch_vs_alone": Bar(pcc=0.999967, max_rel=0.024),  # measured 1.6e-5 (z) / 1.18e-2 (masked audio)
 }
-# Card bars: not measured on a card yet (no card here). PCC as tt-metal's usual bars; max_rel
-# loose enough for bf16 through 16 WaveNet layers (module) and the unmasked decoder (audio).
+# Card bars: not measured on a card (none here). They are the emulation's worst figures (MOCK_BARS: every
+# module max_rel <= 0.024, audio <= 0.032) with a margin of ~4x (module 0.1) and ~10x (audio 0.3) for what
+# the emulation does not model (see DEVICE_PCC), and tt-metal's usual PCC bars.
 DEVICE_MODULE_BAR = Bar(pcc=DEVICE_PCC, max_rel=0.1)
 DEVICE_AUDIO_BAR = Bar(pcc=DEVICE_AUDIO_PCC, max_rel=0.3)
 _AUDIO_MODULES = ("audio", "generator", "batch_vs_alone", "melo_audio", "melo_decoder_handoff")
