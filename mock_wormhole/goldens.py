@@ -478,7 +478,7 @@ def default_config(name: str, dtypes: dict[Any, str], kwargs: dict[str, Any]) ->
     """ttnn's default compute config for op `name` called with tensors of `dtypes` (``shadow._dtypes_of``)."""
     inputs = [d for k, d in dtypes.items() if k != "output"]
     output = dtypes.get("output")
-    if name in ("ttnn.matmul", "ttnn.linear"):
+    if name == "ttnn.matmul":  # and ttnn.linear (one golden)
         # matmul_device_operation.cpp: HiFi3 for two float32 inputs (Wormhole), LoFi with a user grid or
         # two block-float inputs, else HiFi2; fp32 accumulation iff the output is float32.
         a, b = inputs[0], inputs[1]
@@ -522,18 +522,7 @@ def _activation(name: str, out: torch.Tensor, activation: Any) -> torch.Tensor:
     raise ShadowError(f"{name}: activation={activation!r} is not modelled by the harness")
 
 
-def _matmul(name: str, a: torch.Tensor, b: torch.Tensor, transpose_a: bool, transpose_b: bool, **kwargs: Any) -> torch.Tensor:
-    bias, activation = kwargs.pop("bias"), kwargs.pop("activation")
-    config = _config(name, kwargs.pop("compute_kernel_config"), kwargs.pop("dtypes"), kwargs)
-    a = a.transpose(-1, -2) if transpose_a else a
-    b = b.transpose(-1, -2) if transpose_b else b
-    out = numerics.matmul(a.float(), b.float(), config)
-    if bias is not None:
-        out = numerics.fused_bias(out, bias.float(), config)
-    return _activation(name, out, activation)
-
-
-@golden("ttnn.matmul", wants_dtypes=True)
+@golden("ttnn.matmul", "ttnn.linear", wants_dtypes=True)
 def matmul(
     input_tensor_a: torch.Tensor,
     input_tensor_b: torch.Tensor,
@@ -547,31 +536,15 @@ def matmul(
     core_grid: Any = None,
     dtypes: dict[Any, str],
 ) -> torch.Tensor:
-    """in0 (the rows) in SrcB, in1 in SrcA; ``bias``: the fused bias of :func:`numerics.fused_bias`."""
-    return _matmul(
-        "ttnn.matmul", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias=bias, activation=activation,
-        compute_kernel_config=compute_kernel_config, program_config=program_config, core_grid=core_grid, dtypes=dtypes,
-    )
-
-
-@golden("ttnn.linear", wants_dtypes=True)
-def linear(
-    input_tensor_a: torch.Tensor,
-    input_tensor_b: torch.Tensor,
-    transpose_a: bool = False,
-    transpose_b: bool = False,
-    *,
-    bias: torch.Tensor | None = None,
-    activation: Any = None,
-    compute_kernel_config: Any = None,
-    program_config: Any = None,
-    core_grid: Any = None,
-    dtypes: dict[Any, str],
-) -> torch.Tensor:
-    return _matmul(
-        "ttnn.linear", input_tensor_a, input_tensor_b, transpose_a, transpose_b, bias=bias, activation=activation,
-        compute_kernel_config=compute_kernel_config, program_config=program_config, core_grid=core_grid, dtypes=dtypes,
-    )
+    """matmul and linear (same defaults, same kernel): in0 (the rows) in SrcB, in1 in SrcA; ``bias``: the
+    fused bias of :func:`numerics.fused_bias`."""
+    config = _config("ttnn.matmul", compute_kernel_config, dtypes, {"program_config": program_config, "core_grid": core_grid})
+    a = input_tensor_a.transpose(-1, -2) if transpose_a else input_tensor_a
+    b = input_tensor_b.transpose(-1, -2) if transpose_b else input_tensor_b
+    out = numerics.matmul(a.float(), b.float(), config)
+    if bias is not None:
+        out = numerics.fused_bias(out, bias.float(), config)
+    return _activation("ttnn.matmul", out, activation)
 
 
 def _dims(dim: Any, rank: int) -> tuple[int, ...]:

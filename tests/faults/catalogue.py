@@ -414,8 +414,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "spectrogram-hop-window-swapped",
         "tt/reference_encoder.py",
-        "self.spectrogram = TtSpectrogram(device, n_fft, hop_length, win_length)",
-        "self.spectrogram = TtSpectrogram(device, n_fft, win_length, hop_length)",
+        "self.spectrogram = TtSpectrogram(device, n_fft, hop_length, win_length, compute=",
+        "self.spectrogram = TtSpectrogram(device, n_fft, win_length, hop_length, compute=",
         "hop and window length passed in the wrong order to the clone path's spectrogram",
         CLONE,
     ),

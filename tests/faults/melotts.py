@@ -244,8 +244,8 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     Fault(
         "melo-spline-min-bin-width-ignored",
         "tt/transforms.py",
-        "x_left, x_right = _knots(unnormalized_widths, k.min_bin_width, low_column, k)",
-        "x_left, x_right = _knots(unnormalized_widths, 0.0, low_column, k)",
+        "x_left, x_right = spline_knots(unnormalized_widths, k.min_bin_width, low_column, k)",
+        "x_left, x_right = spline_knots(unnormalized_widths, 0.0, low_column, k)",
         "spline bin widths without min_bin_width",
         SPLINE,
     ),
