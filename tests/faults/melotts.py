@@ -116,10 +116,18 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     Fault(
         "melo-layernorm-gamma-beta-swapped",
         "tt/commons.py",
+        "return ttnn.add(ttnn.multiply(normalised, self.gamma), self.beta)",
+        "return ttnn.add(ttnn.multiply(normalised, self.beta), self.gamma)",
+        "float32 channel LayerNorm (text encoder, predictors) with gamma and beta swapped",
+        ATTENTION,
+    ),
+    Fault(
+        "melo-bf16-layernorm-gamma-beta-swapped",
+        "tt/commons.py",
         "weight=self.gamma, bias=self.beta",
         "weight=self.beta, bias=self.gamma",
-        "channel LayerNorm gamma and beta swapped",
-        ATTENTION,
+        "bf16 channel LayerNorm (the transformer flow's encoders) with gamma and beta swapped",
+        TRANSFORMER_FLOW,
     ),
     Fault(
         "melo-layernorm-eps-1e-3",
