@@ -500,7 +500,7 @@ def default_config(name: str, dtypes: dict[Any, str], kwargs: dict[str, Any]) ->
         return _C("HiFi3", fp32_dest_acc_en=True, math_approx_mode=inputs[0] != "FLOAT32")
     if name == "ttnn.layer_norm":
         return _C("HiFi4", fp32_dest_acc_en=True)
-    if name in ("ttnn.sum", "ttnn.mean"):  # HiFi3 on Wormhole (hardware bug #38306), fp32 Dst
+    if name == "ttnn.sum":  # and ttnn.mean; HiFi3 on Wormhole (hardware bug #38306), fp32 Dst
         return _C("HiFi3", fp32_dest_acc_en=True)
     raise ShadowError(f"{name}: no default compute config known to the harness")
 
@@ -553,18 +553,6 @@ def _dims(dim: Any, rank: int) -> tuple[int, ...]:
     return tuple(d % rank for d in ((dim,) if isinstance(dim, int) else dim))
 
 
-def _reduce(
-    name: str, x: torch.Tensor, dim: Any, keepdim: bool, scale: float, fast: bool, config: Any, dtypes: dict[Any, str]
-) -> torch.Tensor:
-    """A float32 input reduces on the vector engine in float32 unless ``fast_and_approximate_mode``; the
-    rest on the matrix engine: data in SrcA, the scaler (BF16) in SrcB (GAPOOL)."""
-    dims = _dims(dim, x.dim())
-    if dtypes.get(0) == "FLOAT32" and not fast:
-        out = x.float().sum(dim=dims, keepdim=keepdim) * scale
-        return out
-    return numerics.reduce_sum(x, dims, scale, _config(name, config, dtypes), keepdim)
-
-
 @golden("ttnn.sum", wants_dtypes=True)
 def sum_(
     input_tensor: torch.Tensor,
@@ -576,25 +564,21 @@ def sum_(
     compute_kernel_config: Any = None,
     dtypes: dict[Any, str],
 ) -> torch.Tensor:
-    return _reduce("ttnn.sum", input_tensor, dim, keepdim, scalar, fast_and_approximate_mode, compute_kernel_config, dtypes)
+    """A float32 input reduces on the vector engine in float32 unless ``fast_and_approximate_mode``; the
+    rest on the matrix engine: data in SrcA, the scaler (BF16) in SrcB (GAPOOL)."""
+    dims = _dims(dim, input_tensor.dim())
+    if dtypes.get(0) == "FLOAT32" and not fast_and_approximate_mode:
+        return input_tensor.float().sum(dim=dims, keepdim=keepdim) * scalar
+    return numerics.reduce_sum(input_tensor, dims, scalar, _config("ttnn.sum", compute_kernel_config, dtypes), keepdim)
 
 
-@golden("ttnn.mean", wants_dtypes=True)
-def mean(
-    input_tensor: torch.Tensor,
-    dim: Any = None,
-    keepdim: bool = False,
-    *,
-    scalar: float = 1.0,
-    fast_and_approximate_mode: bool = False,
-    compute_kernel_config: Any = None,
-    dtypes: dict[Any, str],
-) -> torch.Tensor:
-    """A reduce whose scaler is ``scalar / N``."""
+@golden("ttnn.mean", accepts=("fast_and_approximate_mode", "compute_kernel_config"), wants_dtypes=True)
+def mean(input_tensor: torch.Tensor, dim: Any = None, keepdim: bool = False, *, scalar: float = 1.0, **kwargs: Any) -> torch.Tensor:
+    """The sum's reduce with the scaler ``scalar / N`` (same kernel, same defaults)."""
     count = 1
     for d in _dims(dim, input_tensor.dim()):
         count *= input_tensor.shape[d]
-    return _reduce("ttnn.mean", input_tensor, dim, keepdim, scalar / count, fast_and_approximate_mode, compute_kernel_config, dtypes)
+    return sum_(input_tensor, dim, keepdim, scalar=scalar / count, **kwargs)
 
 
 @golden("ttnn.exp")
