@@ -15,6 +15,10 @@ import torch
 import ttnn
 
 from models.demos.openvoice.reference.commons import ChannelLayerNorm
+from models.demos.openvoice.tt.precision import Precision
+
+# HiFi4 + fp32 accumulation: the four fidelity phases multiply BF16 operands exactly.
+EXACT_PRODUCTS = Precision("HiFi4", fp32_acc=True)
 
 
 def to_time_major(x: torch.Tensor) -> torch.Tensor:
@@ -69,9 +73,7 @@ def split_bf16_host(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def exact_products_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfig:
     """HiFi4 + fp32 accumulation: the four fidelity phases multiply BF16 operands exactly."""
-    return ttnn.init_device_compute_kernel_config(
-        device.arch(), math_fidelity=ttnn.MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=True
-    )
+    return EXACT_PRODUCTS.config(device)
 
 
 def sum_of_split_products(product, a: tuple[ttnn.Tensor, ttnn.Tensor], b: tuple[ttnn.Tensor, ttnn.Tensor]) -> ttnn.Tensor:

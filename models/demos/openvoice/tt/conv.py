@@ -72,27 +72,17 @@ import torch
 import ttnn
 
 from models.demos.openvoice.tt.commons import exact_products_config, split_bf16, split_bf16_host, sum_of_split_products, upload
+from models.demos.openvoice.tt.precision import Precision
 
 ACTIVATION_DTYPE = ttnn.bfloat16
-
-
-def compute_config(device: ttnn.Device, fidelity: ttnn.MathFidelity, fp32_acc: bool) -> ttnn.DeviceComputeKernelConfig:
-    """Compute-kernel config for convs/matmuls: math fidelity and fp32 destination accumulation."""
-    return ttnn.init_device_compute_kernel_config(
-        device.arch(),
-        math_fidelity=fidelity,
-        math_approx_mode=False,
-        fp32_dest_acc_en=fp32_acc,
-        packer_l1_acc=fp32_acc,
-    )
 
 
 def precise_compute_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfig:
     """fp32 accumulation at the most accurate fidelity for the arch. ttnn 0.81.1 warns that on
     Wormhole HiFi4 with fp32 accumulation can be less accurate than HiFi3 (a hardware bug), so
     Wormhole gets HiFi3 + fp32, other archs HiFi4 + fp32."""
-    fidelity = ttnn.MathFidelity.HiFi3 if device.arch() == ttnn.device.Arch.WORMHOLE_B0 else ttnn.MathFidelity.HiFi4
-    return compute_config(device, fidelity, fp32_acc=True)
+    fidelity = "HiFi3" if device.arch() == ttnn.device.Arch.WORMHOLE_B0 else "HiFi4"
+    return Precision(fidelity, fp32_acc=True).config(device)
 
 
 # Every new input length is a new conv input shape; keep the prepared weights of the most
@@ -196,15 +186,18 @@ class TtConv1d:
                 self.weight_parts = tuple(upload(device, part[:, :, 0].t(), ttnn.bfloat16) for part in parts)
                 return
             self.prepared_parts = tuple(PreparedWeights(ttnn.from_torch(part, dtype=ttnn.bfloat16), None) for part in parts)
-            weights_dtype = ttnn.bfloat16
-            bias = None
+            self.conv_config = self._conv_config(group_in_channels, ttnn.bfloat16)
+            return
         if self.pointwise:
             self.weight = upload(device, weight[:, :, 0].t(), weights_dtype)
             self.bias = None if bias is None else upload(device, bias.reshape(1, -1), weights_dtype)
             return
         host_bias = None if bias is None else ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=weights_dtype)
         self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=weights_dtype), host_bias)
-        self.conv_config = ttnn.Conv2dConfig(
+        self.conv_config = self._conv_config(group_in_channels, weights_dtype)
+
+    def _conv_config(self, group_in_channels: int, weights_dtype: ttnn.DataType) -> ttnn.Conv2dConfig:
+        return ttnn.Conv2dConfig(
             weights_dtype=weights_dtype,
             shard_layout=shard_layout(group_in_channels, self.out_channels, self.kernel_size, weights_dtype),
             deallocate_activation=False,
