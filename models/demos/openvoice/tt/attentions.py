@@ -127,7 +127,7 @@ class TtMultiHeadAttention:
             raise NotImplementedError("only heads_share=True (every MeloTTS encoder) is supported")
         self.heads, self.head_dim, self.window = ref.n_heads, ref.k_channels, ref.window_size
         self.channels = self.heads * self.head_dim
-        self.device, self.compute, self.dtype = device, compute, dtype
+        self.compute, self.dtype = compute, dtype
         scale = self.head_dim**-0.5
         weight = torch.cat([ref.conv_q.weight * scale, ref.conv_k.weight, ref.conv_v.weight]).detach()
         bias = torch.cat([ref.conv_q.bias * scale, ref.conv_k.bias, ref.conv_v.bias]).detach()
@@ -139,7 +139,7 @@ class TtMultiHeadAttention:
 
     def _matmul(self, a: ttnn.Tensor, b: ttnn.Tensor, **kwargs) -> ttnn.Tensor:
         if self.dtype == ttnn.float32:  # float32 stays float32 (commons.matmul_float32)
-            return matmul_float32(self.device, a, b, **kwargs)
+            return matmul_float32(a, b, **kwargs)
         return ttnn.matmul(a, b, compute_kernel_config=self.compute, dtype=self.dtype, **kwargs)
 
     def _softmax(self, scores: ttnn.Tensor) -> ttnn.Tensor:

@@ -65,10 +65,17 @@ def split_bf16(x: ttnn.Tensor, parts: int = 2) -> tuple[ttnn.Tensor, ...]:
     return (*pieces, ttnn.typecast(rest, ttnn.bfloat16))
 
 
-def split_bf16_host(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The host twin of `split_bf16` for weights: (hi, lo), each exactly a bfloat16 value."""
-    hi = w.float().bfloat16().float()
-    return hi, (w.float() - hi).bfloat16().float()
+def bf16_parts(x: torch.Tensor, parts: int = 3) -> list[torch.Tensor]:
+    """The host twin of `split_bf16`: float32 x -> `parts` tensors, each exactly a bfloat16 value, summing
+    to x exactly with 3 (checked: embedding tables and 0/1 copies rely on it), to 16 bits with 2."""
+    pieces, rest = [], x.float()
+    for _ in range(parts - 1):
+        pieces.append(rest.bfloat16().float())
+        rest = rest - pieces[-1]
+    last = rest.bfloat16().float()
+    if parts == 3 and (not torch.equal(last, rest) or not torch.equal((pieces[0] + pieces[1]) + last, x.float())):
+        raise ValueError("tensor does not split exactly into three bfloat16 parts")
+    return [*pieces, last]
 
 
 def exact_products_config(device: ttnn.Device) -> ttnn.DeviceComputeKernelConfig:
@@ -83,9 +90,9 @@ def sum_of_split_products(product, a: tuple[ttnn.Tensor, ttnn.Tensor], b: tuple[
     return ttnn.add(product(a[0], b[0]), small)
 
 
-def matmul_float32(device: ttnn.Device, a: ttnn.Tensor, b: ttnn.Tensor, **kwargs) -> ttnn.Tensor:
+def matmul_float32(a: ttnn.Tensor, b: ttnn.Tensor, **kwargs) -> ttnn.Tensor:
     """float32 a @ b (both on device) to ~2**-16 relative per product instead of TF32's 2**-10."""
-    config = exact_products_config(device)
+    config = exact_products_config(a.device())
     product = lambda x, y: ttnn.matmul(x, y, compute_kernel_config=config, dtype=ttnn.float32, **kwargs)  # noqa: E731
     return sum_of_split_products(product, split_bf16(a), split_bf16(b))
 

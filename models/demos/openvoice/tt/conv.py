@@ -71,7 +71,7 @@ from typing import Sequence
 import torch
 import ttnn
 
-from models.demos.openvoice.tt.commons import exact_products_config, split_bf16, split_bf16_host, sum_of_split_products, upload
+from models.demos.openvoice.tt.commons import bf16_parts, exact_products_config, split_bf16, sum_of_split_products, upload
 from models.demos.openvoice.tt.precision import Precision
 
 ACTIVATION_DTYPE = ttnn.bfloat16
@@ -181,7 +181,7 @@ class TtConv1d:
         if self.exact_float32:
             self.compute = exact_products_config(device)
             self.bias_row = None if bias is None else upload(device, bias.reshape(1, -1), ttnn.float32)
-            parts = split_bf16_host(weight)
+            parts = bf16_parts(weight, parts=2)
             if self.pointwise:
                 self.weight_parts = tuple(upload(device, part[:, :, 0].t(), ttnn.bfloat16) for part in parts)
                 return

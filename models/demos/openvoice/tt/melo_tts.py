@@ -45,12 +45,12 @@ from loguru import logger
 
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
-from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
+from models.demos.openvoice.tt.commons import bf16_parts, cast, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
 from models.demos.openvoice.tt.stochastic_duration_predictor import TtStochasticDurationPredictor
-from models.demos.openvoice.tt.text_encoder import TtTextEncoder, TtTextEncoderInputs, bf16_parts
+from models.demos.openvoice.tt.text_encoder import TtTextEncoder, TtTextEncoderInputs
 from models.demos.openvoice.tt.precision import Precision, compute_config
 from models.demos.openvoice.tt.transformer_coupling import TtTransformerCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
@@ -102,7 +102,7 @@ class TtMeloTTS:
         compute = lambda module: compute_config(device, module, plan)  # noqa: E731
         # g = emb_g(sid) looked up on device. ttnn.embedding takes bf16 tables only, and g
         # conditions the duration predictors, whose ceil() must match the reference: the float32
-        # table is stored as three exact bf16 parts (the text encoder's `bf16_parts`) whose three
+        # table is stored as three exact bf16 parts (`commons.bf16_parts`) whose three
         # lookups add back to the float32 entry exactly.
         self.emb_g = [upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for part in bf16_parts(reference.emb_g.weight.detach())]
         self.enc_p = TtTextEncoder(device, reference.enc_p, compute=compute("text_encoder"))

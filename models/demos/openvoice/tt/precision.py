@@ -6,20 +6,21 @@ One entry per module (`PLAN`); each module builds its compute-kernel config from
 construction (`compute_config(device, module)`). The entries are the cheapest configuration that holds
 the module's accuracy bars, measured under the mock's Wormhole numerics (mock_wormhole/numerics.py:
 fidelity phases, TF32/BF16 operands, BF16 or float32 Dst) by `tools/precision_plan.py`; the table of
-every option tried, with its PCC and max error, is TRADEOFFS.md "Precision plan".
+every option tried, with its PCC and max error, is in TRADEOFFS.md "TTNN: precision".
 
 The float32 modules that decide MeloTTS's durations (text encoder, both duration predictors) keep
 float32 on the matrix engine by splitting each product into exact BF16 products at HiFi4 with fp32
 accumulation (`commons.exact_products_config`, `split_bf16`): their `PLAN` entry only configures the
 matmuls whose operands are exact anyway (the spline's one-hot bin search).
 
-Why fp32 accumulation everywhere: with BF16 Dst every 16-deep partial sum is rounded to 8 bits, which
-measured 10-40x the error of the same module with float32 Dst (and a float32 operand is only read
-as BF16 then). Why HiFi3 and not HiFi4: ttnn 0.81.1 warns that on Wormhole HiFi4 with fp32
+Why fp32 accumulation wherever operands are inexact: with BF16 Dst every 16-deep partial sum is
+rounded to 8 bits (and a float32 operand is only read as BF16): LoFi with BF16 Dst measured 5-34x
+the max error of HiFi3 with fp32 Dst on every such module but the flows, whose chained golden is
+dominated by the posterior's error (TRADEOFFS.md). Why HiFi3 and not HiFi4: ttnn 0.81.1 warns that on Wormhole HiFi4 with fp32
 accumulation can be less accurate than HiFi3 (a hardware bug the emulation does not model); for
 BF16 operands HiFi3 differs from HiFi4 only by the a_lo * b_lo phase (2**-11 of a product). Weight
-storage is each module's own (`DTYPE` / `dtype` arguments): bfloat8_b weights were measured too
-(TRADEOFFS.md) and are not used.
+storage is each module's own (`DTYPE` / `dtype` arguments); bfloat8_b weights are not a plan option
+yet (not measured).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ import ttnn
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.text_encoder import TextEncoder
 from models.demos.openvoice.tt.attentions import TtEncoder
-from models.demos.openvoice.tt.commons import to_time_major, upload
+from models.demos.openvoice.tt.commons import bf16_parts, to_time_major, upload
 from models.demos.openvoice.tt.conv import TtConv1d
 from models.demos.openvoice.tt.precision import compute_config
 from models.demos.openvoice.tt.wavenet import SpeakerRows
@@ -56,17 +56,6 @@ class TtTextEncoderInputs:
     mask: ttnn.Tensor  # [1, 1, B*T, 1]
     batch_size: int
     length: int
-
-
-def bf16_parts(table: torch.Tensor) -> list[torch.Tensor]:
-    """float32 table -> [hi, mid, lo], each exactly a bfloat16, hi + mid + lo == table in float32."""
-    table = table.float()
-    hi = table.bfloat16().float()
-    mid = (table - hi).bfloat16().float()
-    lo = table - hi - mid
-    if not torch.equal(lo.bfloat16().float(), lo) or not torch.equal((hi + mid) + lo, table):
-        raise ValueError("embedding table does not split exactly into three bfloat16 parts")
-    return [hi, mid, lo]
 
 
 def upload_speaker(
