@@ -182,18 +182,6 @@ def matmul(in0: torch.Tensor, in1: torch.Tensor, config: ComputeConfig) -> torch
     return out
 
 
-def bilinear(function: Any, in0: torch.Tensor, in1: torch.Tensor, config: ComputeConfig, **kwargs: Any) -> torch.Tensor:
-    """A product that is linear in each operand (a conv, a transposed conv), in0 in SrcB and in1 in SrcA,
-    accumulated in float32 Dst: one torch call per :func:`_phase_terms` pair."""
-    if not config.fp32_dest_acc_en:
-        raise NotImplementedError(f"{function.__name__}: BF16 Dst accumulation is modelled only for matmul and conv2d")
-    out = None
-    for left, right in _phase_terms(present(in0, config), present(in1, config), config.phases):
-        term = function(left, right, **kwargs)
-        out = term if out is None else out + term
-    return out
-
-
 def conv2d(
     x: torch.Tensor, weight: torch.Tensor, config: ComputeConfig, stride: tuple[int, int], dilation: tuple[int, int], groups: int
 ) -> torch.Tensor:
@@ -204,9 +192,10 @@ def conv2d(
     im2col matmul with K in the device's channels-last order (kernel row, kernel column, channel),
     through :func:`matmul`'s BF16 accumulation.
     """
-    if config.fp32_dest_acc_en:
-        return bilinear(torch.nn.functional.conv2d, x, weight, config, stride=stride, dilation=dilation, groups=groups)
     b, a = present(x, config), present(weight, config)
+    if config.fp32_dest_acc_en:  # conv is linear in each operand: one torch conv per phase pair, summed
+        terms = _phase_terms(b, a, config.phases)
+        return sum(torch.nn.functional.conv2d(left, right, stride=stride, dilation=dilation, groups=groups) for left, right in terms)
     n, c, height, width = b.shape
     co, ci, kh, kw = a.shape
     out_h = (height - dilation[0] * (kh - 1) - 1) // stride[0] + 1
@@ -242,9 +231,9 @@ def reduce_sum(x: torch.Tensor, dims: tuple[int, ...], scaler: float, config: Co
     SrcB, BF16 as ttnn packs it). Accumulation order: 16-wide chunks, as a matmul."""
     moved = x.movedim(dims, tuple(range(x.dim() - len(dims), x.dim())))
     rows = moved.reshape(*moved.shape[: x.dim() - len(dims)], 1, -1)  # [..., 1, K]
-    scale = torch.full((rows.shape[-1], 1), float(to_bf16(torch.tensor(scaler))))
+    scale = torch.full_like(rows, float(to_bf16(torch.tensor(scaler))))  # [..., 1, K]
     # GAPOOL multiplies SrcB (the scaler) @ SrcA (the data): the data takes SrcA's role.
-    out = matmul(scale.t().expand(*rows.shape[:-1], -1).contiguous(), rows.transpose(-1, -2).contiguous(), config)
+    out = matmul(scale, rows.transpose(-1, -2).contiguous(), config)
     out = out.reshape(moved.shape[: x.dim() - len(dims)])
     if keepdim:
         for dim in sorted(d % x.dim() for d in dims):

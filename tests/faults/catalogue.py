@@ -56,6 +56,8 @@ DECODER_MASK = Selection("decoder-mask", (PER_MODULE, OPENVOICE, "-k", "generato
 SPEAK = Selection("speak-device", (f"{_TESTS}/test_speak.py", "-k", "alone_on_device"))
 # speak's conversion against the converter called directly with the base speaker's and the target's SE.
 SPEAK_EMBEDDINGS = Selection("speak-embeddings", (f"{_TESTS}/test_speak.py", "-k", "converter_from_base"))
+# The precision plan reaching every conv of the converter's modules (fidelity, accumulation, weight storage).
+PLAN = Selection("precision-plan", (PER_OP, "-k", "weight_storage_comes_from_the_precision_plan"))
 # Golden validation on the TTNN backend (PCC and max error relative to scale), converter goldens.
 GOLDEN_TTNN = Selection("golden-ttnn", (f"{_TESTS}/test_pcc_validation.py", "-k", "test_golden_folder_ttnn and vc_small"))
 BATCH = Selection("converter-batch", (OPENVOICE, "-k", "vc_small or without_zero_g or batch_items_match"))
@@ -174,6 +176,14 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     # ---- tt/posterior_encoder.py ----
     Fault(
+        "posterior-ignores-weights-plan",
+        "tt/posterior_encoder.py",
+        "conv = dict(compute=compute, weights_dtype=weights_dtype)",
+        "conv = dict(compute=compute)",
+        "the posterior encoder's convs keep bf16 weights whatever the plan stores",
+        PLAN,
+    ),
+    Fault(
         "posterior-m-unmasked",
         "tt/posterior_encoder.py",
         "m = ttnn.multiply(self.proj_m(x, batch_size, length), mask)",
@@ -257,6 +267,14 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
         BATCH,
     ),
     # ---- tt/generator.py ----
+    Fault(
+        "generator-upsample-ignores-weights-plan",
+        "tt/generator.py",
+        "dtype=dtypes[i],\n                    weights_dtype=weights_dtype,",
+        "dtype=dtypes[i],",
+        "the transposed convs keep bf16 weights whatever the plan stores",
+        PLAN,
+    ),
     Fault(
         "generator-lrelu-slope",
         "tt/generator.py",

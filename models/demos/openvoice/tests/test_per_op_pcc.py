@@ -453,6 +453,47 @@ def test_compute_configs_come_from_the_precision_plan(device) -> None:
     assert chosen.encoder.compute.math_fidelity == ttnn.MathFidelity.LoFi and chosen.encoder.compute.fp32_dest_acc_en
 
 
+def _convs(module: object, seen: set[int] | None = None) -> list[TtConv1d]:
+    """Every TtConv1d reachable from `module`'s attributes (lists and tuples followed)."""
+    seen = set() if seen is None else seen
+    if id(module) in seen or isinstance(module, (ttnn.Tensor, torch.Tensor, str, int, float)):
+        return []
+    seen.add(id(module))
+    if isinstance(module, TtConv1d):
+        return [module]
+    children = module if isinstance(module, (list, tuple)) else getattr(module, "__dict__", {}).values()
+    return [conv for child in children for conv in _convs(child, seen)]
+
+
+def _stored_weights_dtype(conv: TtConv1d) -> ttnn.DataType:
+    return conv.weight.dtype if conv.pointwise else conv.conv_config.weights_dtype
+
+
+@DEVICE
+@pytest.mark.parametrize("chosen", ["posterior_encoder", "flow", "generator"])
+def test_weight_storage_comes_from_the_precision_plan(device, shared_data: Path, chosen: str) -> None:
+    """A plan's `weights` reaches every conv of its module and no other: bfloat8_b for one module
+    leaves the other two at bf16 (a module building one conv without the plan's dtype fails here
+    by name)."""
+    from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+    from models.demos.openvoice.tt.precision import PLAN, Precision
+    from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
+    from models.demos.openvoice.utils.config import load_config
+
+    torch.manual_seed(0)
+    reference = ToneColorConverter.from_config(load_config(shared_data / "openvoice_v2/config.json")).eval()
+    plan = {**PLAN, chosen: Precision("HiFi2", fp32_acc=False, weights="bfloat8_b")}
+    tt = TtToneColorConverter(device, reference, plan=plan)
+    for name, module in (("posterior_encoder", tt.enc_q), ("flow", tt.flow), ("generator", tt.dec)):
+        expected = ttnn.bfloat8_b if name == chosen else ttnn.bfloat16
+        convs = _convs(module)
+        assert convs, f"no convs found in {name}"
+        wrong = [i for i, conv in enumerate(convs) if _stored_weights_dtype(conv) != expected]
+        assert not wrong, f"{name}: convs {wrong} of {len(convs)} not stored as {expected}"
+        fidelity = {conv.compute.math_fidelity for conv in convs}
+        assert fidelity == {getattr(ttnn.MathFidelity, plan[name].fidelity)}, f"{name}: fidelities {fidelity}"
+
+
 # ---- reference encoder (tt/reference_encoder.py): conv storage, the GRU flatten fold -----------------
 
 

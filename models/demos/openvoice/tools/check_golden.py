@@ -279,7 +279,7 @@ def _compare(folder: str, kind: str, name: str, expected: torch.Tensor, actual: 
     return GoldenResult(folder, name, error, tolerance)
 
 
-def _compare_ttnn(folder: str, kind: str, name: str, expected: torch.Tensor, actual: torch.Tensor) -> GoldenResult:
+def compare_ttnn(folder: str, kind: str, name: str, expected: torch.Tensor, actual: torch.Tensor) -> GoldenResult:
     """PCC and max |error| relative to the output's scale at the output's bar (`GOLDEN_BARS`, on this
     device kind); exact for integer outputs."""
     from models.common.utility_functions import comp_pcc
@@ -325,7 +325,7 @@ def check_folder(folder: str | Path, backend: str = "reference", device: Any = N
     logger.info(f"{folder.name}: kind '{kind}', backend {backend}")
     if backend == "ttnn":
         comparisons = resolve_runner(kind, TTNN_RUNNERS)(folder, device, plan)
-        results = [_compare_ttnn(folder.name, kind, name, expected, actual) for name, expected, actual in comparisons]
+        results = [compare_ttnn(folder.name, kind, name, expected, actual) for name, expected, actual in comparisons]
     else:
         comparisons = resolve_runner(kind)(folder)
         results = [_compare(folder.name, kind, name, expected, actual) for name, expected, actual in comparisons]

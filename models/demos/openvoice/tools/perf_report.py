@@ -14,7 +14,9 @@ card exists:
     python -m models.demos.openvoice.tools.perf_report --graph [--tts]
 
 builds the same workloads on the device (the mock Wormhole here) and prints the same per-op-type tables from a
-graph capture of one warm iteration: counts only (the mock has no device time).
+graph capture of one warm iteration: counts only (the mock has no device time). A CSV written by
+`tools/device_model.py --csv` reads like a Tracy report, labelled "MODELLED, NOT MEASURED"; on a card,
+`perf_report <tracy ops CSV> --model <modelled CSV>` prints measured vs modelled kernel time per op type.
 
 The ops report (tt-metal `tools/tracy/process_ops_logs.py`) has one row per program run on a
 device: "OP CODE" (e.g. MatmulDeviceOperation), "OP TYPE" ("tt_dnn_device"; "signpost" for
@@ -60,6 +62,8 @@ DEVICE_ID = "DEVICE ID"
 GLOBAL_CALL_COUNT = "GLOBAL CALL COUNT"
 ATTRIBUTES = "ATTRIBUTES"
 KERNEL_NS = "DEVICE KERNEL DURATION [ns]"
+# Not a tt-metal column: tools/device_model.py writes "modelled, not measured" here; a Tracy report has none.
+DATA_SOURCE = "DATA SOURCE"
 SIGNPOST = "signpost"
 WINDOW_START, WINDOW_STOP = "start", "stop"
 UNMARKED = "all"
@@ -79,6 +83,7 @@ class OpRow:
     global_call_count: int | None
     kernel_ns: float | None  # None: no device data (signposts, host-only rows)
     attributes: str = ""
+    data_source: str = ""  # "" for a profiler measurement; tools/device_model.py's rows say "modelled, not measured"
 
     @property
     def is_signpost(self) -> bool:
@@ -111,6 +116,7 @@ def read_ops_report(path: Path) -> list[OpRow]:
                     global_call_count=None if call is None else int(call),
                     kernel_ns=_number(row.get(KERNEL_NS)),
                     attributes=(row.get(ATTRIBUTES) or "").strip(),
+                    data_source=(row.get(DATA_SOURCE) or "").strip(),
                 )
             )
     return rows
@@ -333,10 +339,13 @@ class Workload:
     name: str
     audio_seconds: float
     run: Callable[[], Any]
+    batch: int = 1
+    tokens: int = 0  # MeloTTS: input symbols per item (phones with blanks)
+    io_bytes: tuple[int, ...] = ()  # host <-> device copies of one iteration (uploads, the sync, downloads)
 
 
-def converter_workload(device: Any, seconds: float, config: Path | None = None) -> Workload:
-    """Warm `TtToneColorConverter.forward` at `seconds` of audio (release shapes, seeded weights)."""
+def converter_workload(device: Any, seconds: float, config: Path | None = None, batch: int = 1) -> Workload:
+    """Warm `TtToneColorConverter.forward` at `seconds` of audio, `batch` items (release shapes, seeded weights)."""
     import torch
 
     from models.demos.openvoice.utils.config import DataConfig
@@ -349,28 +358,32 @@ def converter_workload(device: Any, seconds: float, config: Path | None = None) 
     frames = math.ceil(seconds * data.sampling_rate / data.hop_length)
     gin = model.flow.flows[0].enc.gin_channels
     torch.manual_seed(0)
-    spec = torch.rand(1, data.spec_channels, frames) * 2.0  # content does not change ops or timing
-    g_src, g_tgt = torch.randn(2, 1, gin, 1) * 0.1
-    inputs = tt.prepare_inputs(spec, torch.tensor([frames]), g_src, g_tgt, tau=0.3)
+    spec = torch.rand(batch, data.spec_channels, frames) * 2.0  # content does not change ops or timing
+    g_src, g_tgt = torch.randn(2, batch, gin, 1) * 0.1
+    inputs = tt.prepare_inputs(spec, torch.tensor([frames] * batch), g_src, g_tgt, tau=0.3)
     tt.forward(inputs)  # first call at this length: conv weight preparation, program cache
-    return Workload(CONVERTER, frames * data.hop_length / data.sampling_rate, lambda: tt.forward(inputs))
+    io = (spec.numel() * 4, batch * model.enc_q.out_channels * frames * 4, batch * frames * data.hop_length * 4)
+    seconds = frames * data.hop_length / data.sampling_rate
+    return Workload(CONVERTER, seconds, lambda: tt.forward(inputs), batch, io_bytes=io)
 
 
 def clone_workload(device: Any, seconds: float, ref_enc: Path | None = None) -> Workload:
     """Warm `TtSpeakerEncoder` (spectrogram + reference encoder) on a `seconds` reference clip."""
     import ttnn
 
-    from models.demos.openvoice.demo.benchmark_clone import _reference_encoder, synthetic_reference
+    from models.demos.openvoice.demo.benchmark_clone import SAMPLING_RATE, _reference_encoder, synthetic_reference
     from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 
     encoder = TtSpeakerEncoder(device, _reference_encoder(ref_enc))
     uploaded = encoder.upload(synthetic_reference(seconds))
     ttnn.to_torch(encoder(uploaded))  # warm-up: conv weights for this shape, program cache
-    return Workload(CLONE, seconds, lambda: encoder(uploaded))
+    io = (int(seconds * SAMPLING_RATE) * 4, 256 * 4)  # the clip up, the embedding down
+    return Workload(CLONE, seconds, lambda: encoder(uploaded), io_bytes=io)
 
 
-def tts_workload(device: Any, seconds: float) -> Workload:
-    """Warm `TtMeloTTS.infer_all` (release shape, seeded weights, durations pinned so the length is known)."""
+def tts_workload(device: Any, seconds: float, batch: int = 1) -> Workload:
+    """Warm `TtMeloTTS.infer_all` on `batch` sentences (release shape, seeded weights, durations pinned so the
+    length is known)."""
     import torch
 
     from models.demos.openvoice.demo import benchmark_tts as bench
@@ -379,11 +392,14 @@ def tts_workload(device: Any, seconds: float) -> Workload:
     tt = TtMeloTTS(device, bench.pin_durations(bench.release_model()))
     tokens = math.ceil(math.ceil(seconds * bench.SAMPLING_RATE / bench.HOP_LENGTH) / bench.FRAMES_PER_TOKEN)
     frames = tokens * bench.FRAMES_PER_TOKEN
-    inputs = tt.prepare_inputs(**bench.sentence_batch([tokens]))
-    eps_p = torch.randn(1, tt.inter_channels, frames, generator=torch.Generator().manual_seed(0))
+    inputs = tt.prepare_inputs(**bench.sentence_batch([tokens] * batch))
+    eps_p = torch.randn(batch, tt.inter_channels, frames, generator=torch.Generator().manual_seed(0))
     call = lambda: tt.infer_all(inputs, sdp_ratio=0.0, eps_p=eps_p)  # noqa: E731
     call()  # warm-up
-    return Workload(MELO_TTS, frames * bench.HOP_LENGTH / bench.SAMPLING_RATE, call)
+    # uploads: ids/tones/languages, BERT 1024 + 768 features, the SDP noise; the one sync (lengths); the audio
+    io = (batch * tokens * (3 * 4 + (1024 + 768 + 2) * 4), batch * 4, batch * frames * bench.HOP_LENGTH * 4)
+    seconds = frames * bench.HOP_LENGTH / bench.SAMPLING_RATE
+    return Workload(MELO_TTS, seconds, call, batch, tokens, io)
 
 
 def tts_available() -> str | None:
@@ -463,7 +479,32 @@ def mock_model_runs(workloads: Sequence[Workload]) -> list[ModelRun]:
 
 
 # ---- CLI ---------------------------------------------------------------------------------------------
+def modelled(runs: Sequence[ModelRun]) -> bool:
+    return any(op.data_source for run in runs for op in run.ops)
+
+
+def format_model_vs_measured(measured: Sequence[ModelRun], model: Sequence[ModelRun]) -> str:
+    """Per model and op type: measured kernel ms (a Tracy report), modelled ms (tools/device_model.py's CSV) and
+    their ratio: the device-time model's recalibration table."""
+    by_name = {run.name: run for run in model}
+    lines = [f"{'model':<12} {'op code':<40} {'measured ms':>12} {'modelled ms':>12} {'modelled/measured':>18}"]
+    for run in measured:
+        other = by_name.get(run.name) or (model[0] if len(model) == 1 else None)
+        if other is None:
+            lines.append(f"{run.name:<12} (no modelled run of this name)")
+            continue
+        modelled_ms = {row.op_code: row.kernel_ms for row in op_type_table(other)}
+        for row in op_type_table(run):
+            ms = modelled_ms.get(row.op_code)
+            measured_ms = (row.kernel_ms or 0.0) / run.iterations
+            ratio = fmt(ms / measured_ms if ms is not None and measured_ms else None, ".2f")
+            lines.append(f"{run.name:<12} {row.op_code:<40} {measured_ms:>12.3f} {fmt(ms, '.3f'):>12} {ratio:>18}")
+    return "\n".join(lines)
+
+
 def format_report(runs: Sequence[ModelRun], source: str) -> str:
+    if modelled(runs):
+        source = f"{source} (MODELLED, NOT MEASURED: tools/device_model.py)"
     parts = [f"source: {source}", format_summary(runs)]
     parts += [format_op_table(run) for run in runs]
     return "\n\n".join(parts)
@@ -477,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--converter-seconds", type=float, default=5.0)
     parser.add_argument("--clone-seconds", type=float, default=10.0)
     parser.add_argument("--tts-seconds", type=float, default=5.0)
+    parser.add_argument("--model", type=Path, help="a modelled CSV (tools/device_model.py --csv) to compare per op type")
     args = parser.parse_args(argv)
     if args.graph:
         if args.csv is not None:
@@ -503,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = split_models(read_ops_report(path))
         source = str(path)
     print(format_report(runs, source))
+    if args.model is not None:
+        print("\n" + format_model_vs_measured(runs, split_models(read_ops_report(args.model))))
     return 0
 
 

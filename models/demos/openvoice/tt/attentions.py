@@ -120,6 +120,7 @@ class TtMultiHeadAttention:
         *,
         dtype: ttnn.DataType,
         compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType | None = None,
     ) -> None:
         if ref.window_size is None:
             raise NotImplementedError("only relative-position attention (every MeloTTS encoder) is supported")
@@ -131,7 +132,7 @@ class TtMultiHeadAttention:
         scale = self.head_dim**-0.5
         weight = torch.cat([ref.conv_q.weight * scale, ref.conv_k.weight, ref.conv_v.weight]).detach()
         bias = torch.cat([ref.conv_q.bias * scale, ref.conv_k.bias, ref.conv_v.bias]).detach()
-        conv = dict(compute=compute, dtype=dtype, weights_dtype=dtype)
+        conv = dict(compute=compute, dtype=dtype, weights_dtype=weights_dtype or dtype)
         self.qkv = TtConv1d(device, weight, bias, **conv)
         self.conv_o = TtConv1d(device, ref.conv_o.weight.detach(), ref.conv_o.bias.detach(), **conv)
         self.rel_k_t = upload(device, ref.emb_rel_k.detach()[0].t(), dtype)  # [d, 2w+1]
@@ -172,10 +173,16 @@ class TtFFN:
     """`FFN`: masked conv(k) -> ReLU -> masked conv(k) -> mask, 'same' padding ((k-1)//2 left, k//2 right)."""
 
     def __init__(
-        self, device: ttnn.Device, ref: FFN, *, dtype: ttnn.DataType, compute: ttnn.DeviceComputeKernelConfig
+        self,
+        device: ttnn.Device,
+        ref: FFN,
+        *,
+        dtype: ttnn.DataType,
+        compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType | None = None,
     ) -> None:
         k = ref.kernel_size
-        conv = dict(padding=((k - 1) // 2, k // 2), compute=compute, dtype=dtype, weights_dtype=dtype)
+        conv = dict(padding=((k - 1) // 2, k // 2), compute=compute, dtype=dtype, weights_dtype=weights_dtype or dtype)
         self.conv_1 = TtConv1d(device, ref.conv_1.weight.detach(), ref.conv_1.bias.detach(), **conv)
         self.conv_2 = TtConv1d(device, ref.conv_2.weight.detach(), ref.conv_2.bias.detach(), **conv)
 
@@ -189,19 +196,27 @@ class TtEncoder:
     """`Encoder`: post-norm (attention, FFN) layers; speaker added before layer `cond_layer_idx`."""
 
     def __init__(
-        self, device: ttnn.Device, ref: Encoder, *, dtype: ttnn.DataType, compute: ttnn.DeviceComputeKernelConfig
+        self,
+        device: ttnn.Device,
+        ref: Encoder,
+        *,
+        dtype: ttnn.DataType,
+        compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType | None = None,
     ) -> None:
+        """`dtype`: activations (and weights unless `weights_dtype`: the projection convs' storage)."""
         self.n_layers = ref.n_layers
         self.cond_layer_idx = ref.cond_layer_idx
         self.spk_emb_linear = None
         if hasattr(ref, "spk_emb_linear"):  # nn.Linear [H, gin] -> a 1x1 conv [H, gin, 1], bias kept
             linear = ref.spk_emb_linear
-            conv = dict(compute=compute, dtype=dtype, weights_dtype=dtype)
+            conv = dict(compute=compute, dtype=dtype, weights_dtype=weights_dtype or dtype)
             self.spk_emb_linear = TtConv1d(device, linear.weight.detach()[:, :, None], linear.bias.detach(), **conv)
         parts = dict(dtype=dtype, compute=compute)
-        self.attn_layers = [TtMultiHeadAttention(device, layer, **parts) for layer in ref.attn_layers]
+        convs = dict(parts, weights_dtype=weights_dtype)
+        self.attn_layers = [TtMultiHeadAttention(device, layer, **convs) for layer in ref.attn_layers]
         self.norm_layers_1 = [TtChannelLayerNorm(device, norm, **parts) for norm in ref.norm_layers_1]
-        self.ffn_layers = [TtFFN(device, layer, **parts) for layer in ref.ffn_layers]
+        self.ffn_layers = [TtFFN(device, layer, **convs) for layer in ref.ffn_layers]
         self.norm_layers_2 = [TtChannelLayerNorm(device, norm, **parts) for norm in ref.norm_layers_2]
 
     def __call__(

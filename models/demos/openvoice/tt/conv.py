@@ -71,7 +71,13 @@ from typing import Sequence
 import torch
 import ttnn
 
-from models.demos.openvoice.tt.commons import bf16_parts, exact_products_config, split_bf16, sum_of_split_products, upload
+from models.demos.openvoice.tt.commons import (
+    bf16_parts,
+    exact_products_config,
+    split_bf16,
+    sum_of_split_products,
+    upload,
+)
 from models.demos.openvoice.tt.precision import Precision
 
 ACTIVATION_DTYPE = ttnn.bfloat16
@@ -100,7 +106,9 @@ class PreparedWeights:
     nothing is re-prepared per call.
     """
 
-    def __init__(self, host_weight: ttnn.Tensor, host_bias: ttnn.Tensor | None, max_shapes: int = PREPARED_SHAPES) -> None:
+    def __init__(
+        self, host_weight: ttnn.Tensor, host_bias: ttnn.Tensor | None, max_shapes: int = PREPARED_SHAPES
+    ) -> None:
         self.host = (host_weight, host_bias)
         self.max_shapes = max_shapes
         self.entries: OrderedDict[tuple[int, ...], tuple[ttnn.Tensor, ttnn.Tensor | None]] = OrderedDict()
@@ -185,15 +193,19 @@ class TtConv1d:
             if self.pointwise:
                 self.weight_parts = tuple(upload(device, part[:, :, 0].t(), ttnn.bfloat16) for part in parts)
                 return
-            self.prepared_parts = tuple(PreparedWeights(ttnn.from_torch(part, dtype=ttnn.bfloat16), None) for part in parts)
+            self.prepared_parts = tuple(
+                PreparedWeights(ttnn.from_torch(part, dtype=ttnn.bfloat16), None) for part in parts
+            )
             self.conv_config = self._conv_config(group_in_channels, ttnn.bfloat16)
             return
         if self.pointwise:
             self.weight = upload(device, weight[:, :, 0].t(), weights_dtype)
             self.bias = None if bias is None else upload(device, bias.reshape(1, -1), weights_dtype)
             return
-        host_bias = None if bias is None else ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=weights_dtype)
-        self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=weights_dtype), host_bias)
+        # Host weights are row-major; block-float storage happens when ttnn prepares them (conv_config).
+        host_dtype = ttnn.bfloat16 if weights_dtype in (ttnn.bfloat8_b, ttnn.bfloat4_b) else weights_dtype
+        host_bias = None if bias is None else ttnn.from_torch(bias.float().reshape(1, 1, 1, -1), dtype=host_dtype)
+        self.prepared = PreparedWeights(ttnn.from_torch(weight.float(), dtype=host_dtype), host_bias)
         self.conv_config = self._conv_config(group_in_channels, weights_dtype)
 
     def _conv_config(self, group_in_channels: int, weights_dtype: ttnn.DataType) -> ttnn.Conv2dConfig:
@@ -294,11 +306,13 @@ class TtConvTranspose1d:
         padding: int,
         compute: ttnn.DeviceComputeKernelConfig | None = None,
         dtype: ttnn.DataType = ACTIVATION_DTYPE,
+        weights_dtype: ttnn.DataType = ttnn.bfloat16,
     ) -> None:
         phased, phased_bias, half = polyphase_weights(weight, bias, stride, padding)
         self.stride = stride
         self.out_channels = int(weight.shape[1])
-        self.conv = TtConv1d(device, phased, phased_bias, padding=half, compute=compute, dtype=dtype)
+        conv = dict(compute=compute, dtype=dtype, weights_dtype=weights_dtype)
+        self.conv = TtConv1d(device, phased, phased_bias, padding=half, **conv)
 
     def __call__(self, x: ttnn.Tensor, batch_size: int, length: int) -> ttnn.Tensor:
         y = self.conv(x, batch_size, length)

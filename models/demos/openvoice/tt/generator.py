@@ -22,6 +22,8 @@ Folded at load (exact):
 
 from __future__ import annotations
 
+from typing import Any
+
 import ttnn
 from torch import nn
 
@@ -41,18 +43,9 @@ FINAL_LRELU_SLOPE = 0.01  # torch's default slope before conv_post: upstream qui
 FP32_STAGES = 2
 
 
-def _same_conv(
-    device: ttnn.Device, conv: nn.Conv1d, compute: ttnn.DeviceComputeKernelConfig, dtype: ttnn.DataType
-) -> TtConv1d:
-    return TtConv1d(
-        device,
-        conv.weight.detach(),
-        conv.bias.detach(),
-        padding=conv.padding[0],
-        dilation=conv.dilation[0],
-        compute=compute,
-        dtype=dtype,
-    )
+def _same_conv(device: ttnn.Device, conv: nn.Conv1d, **conv_args: Any) -> TtConv1d:
+    weight, bias = conv.weight.detach(), conv.bias.detach()
+    return TtConv1d(device, weight, bias, padding=conv.padding[0], dilation=conv.dilation[0], **conv_args)
 
 
 class TtResBlock:
@@ -62,16 +55,15 @@ class TtResBlock:
         self,
         device: ttnn.Device,
         block: ResBlock1 | ResBlock2,
-        compute: ttnn.DeviceComputeKernelConfig,
-        dtype: ttnn.DataType,
+        **conv_args: Any,  # compute, dtype, weights_dtype of every conv
     ) -> None:
         if isinstance(block, ResBlock1):
             self.units = [
-                [_same_conv(device, c1, compute, dtype), _same_conv(device, c2, compute, dtype)]
+                [_same_conv(device, c1, **conv_args), _same_conv(device, c2, **conv_args)]
                 for c1, c2 in zip(block.convs1, block.convs2)
             ]
         else:
-            self.units = [[_same_conv(device, conv, compute, dtype)] for conv in block.convs]
+            self.units = [[_same_conv(device, conv, **conv_args)] for conv in block.convs]
 
     def __call__(self, x: ttnn.Tensor, batch_size: int, length: int, mask: ttnn.Tensor | None = None) -> ttnn.Tensor:
         for unit in self.units:
@@ -95,6 +87,7 @@ class TtGenerator:
         *,
         zero_cond: bool,
         compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType = ttnn.bfloat16,
         fp32_stages: int = FP32_STAGES,
     ) -> None:
         n = ref.num_kernels
@@ -105,8 +98,12 @@ class TtGenerator:
         if hasattr(ref, "cond"):
             pre_bias += ref.cond.bias.detach()  # zero_g conditioning folded into biases at load
             if not zero_cond:
-                self.cond = TtConv1d(device, ref.cond.weight.detach(), None, compute=compute)
-        self.conv_pre = TtConv1d(device, ref.conv_pre.weight.detach(), pre_bias, padding=3, compute=compute)
+                self.cond = TtConv1d(
+                    device, ref.cond.weight.detach(), None, compute=compute, weights_dtype=weights_dtype
+                )
+        self.conv_pre = TtConv1d(
+            device, ref.conv_pre.weight.detach(), pre_bias, padding=3, compute=compute, weights_dtype=weights_dtype
+        )
         self.ups: list[TtConvTranspose1d] = []
         for i, up in enumerate(ref.ups):
             weight = up.weight.detach() / (n if i > 0 else 1)  # previous stage's mean folded in
@@ -119,15 +116,25 @@ class TtGenerator:
                     padding=up.padding[0],
                     compute=compute,
                     dtype=dtypes[i],
+                    weights_dtype=weights_dtype,
                 )
             )
         self.stages = [
-            [TtResBlock(device, block, compute, dtypes[i]) for block in ref.resblocks[i * n : (i + 1) * n]]
+            [
+                TtResBlock(device, block, compute=compute, dtype=dtypes[i], weights_dtype=weights_dtype)
+                for block in ref.resblocks[i * n : (i + 1) * n]
+            ]
             for i in range(len(ref.ups))
         ]
         post = ref.conv_post
         self.conv_post = TtConv1d(
-            device, post.weight.detach() / n, None, padding=post.padding[0], compute=compute, dtype=dtypes[-1]
+            device,
+            post.weight.detach() / n,
+            None,
+            padding=post.padding[0],
+            compute=compute,
+            dtype=dtypes[-1],
+            weights_dtype=weights_dtype,
         )
 
     def __call__(

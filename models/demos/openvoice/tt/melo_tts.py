@@ -51,7 +51,7 @@ from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
 from models.demos.openvoice.tt.stochastic_duration_predictor import TtStochasticDurationPredictor
 from models.demos.openvoice.tt.text_encoder import TtTextEncoder, TtTextEncoderInputs
-from models.demos.openvoice.tt.precision import Precision, compute_config
+from models.demos.openvoice.tt.precision import Precision, compute_config, precision_of
 from models.demos.openvoice.tt.transformer_coupling import TtTransformerCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
@@ -104,16 +104,22 @@ class TtMeloTTS:
         # conditions the duration predictors, whose ceil() must match the reference: the float32
         # table is stored as three exact bf16 parts (`commons.bf16_parts`) whose three
         # lookups add back to the float32 entry exactly.
-        self.emb_g = [upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT) for part in bf16_parts(reference.emb_g.weight.detach())]
+        self.emb_g = [
+            upload(device, part, ttnn.bfloat16, ttnn.ROW_MAJOR_LAYOUT)
+            for part in bf16_parts(reference.emb_g.weight.detach())
+        ]
         self.enc_p = TtTextEncoder(device, reference.enc_p, compute=compute("text_encoder"))
-        self.sdp = TtStochasticDurationPredictor(device, reference.sdp, compute=compute("stochastic_duration_predictor"))
+        self.sdp = TtStochasticDurationPredictor(
+            device, reference.sdp, compute=compute("stochastic_duration_predictor")
+        )
         self.dp = TtDurationPredictor(device, reference.dp, compute=compute("duration_predictor"))
         if isinstance(reference.flow, ResidualCouplingBlock):
             # Every MeloTTS release uses the transformer flow; the WaveNet one would also need
             # upstream's unmasked x0 half on padded frames reproduced. Not ported, not tested.
             raise NotImplementedError("TtMeloTTS supports use_transformer_flow=true (every MeloTTS release) only")
-        self.flow = TtTransformerCouplingBlock(device, reference.flow, compute=compute("transformer_flow"))
-        self.dec = TtGenerator(device, reference.dec, zero_cond=False, compute=compute("melo_decoder"))
+        planned = lambda module: precision_of(module, plan).conv_arguments(device)  # noqa: E731
+        self.flow = TtTransformerCouplingBlock(device, reference.flow, **planned("transformer_flow"))
+        self.dec = TtGenerator(device, reference.dec, zero_cond=False, **planned("melo_decoder"))
         self.length_regulator = TtLengthRegulator(device)
         logger.info(f"TT MeloTTS built (inter {self.inter_channels}, hop {self.hop})")
 
@@ -148,7 +154,9 @@ class TtMeloTTS:
     # ---- device stages (separately callable for tests and benchmarks) ------------------------
     def speaker_embedding(self, inputs: TtMeloInputs) -> ttnn.Tensor:
         """g = emb_g(sid) on device -> [1, 1, B, gin] float32 (sum of the three exact bf16 parts)."""
-        hi, mid, lo = (ttnn.embedding(inputs.sid, part, layout=ttnn.TILE_LAYOUT, dtype=ttnn.float32) for part in self.emb_g)
+        hi, mid, lo = (
+            ttnn.embedding(inputs.sid, part, layout=ttnn.TILE_LAYOUT, dtype=ttnn.float32) for part in self.emb_g
+        )
         g = ttnn.add(ttnn.add(hi, mid), lo)
         return ttnn.reshape(g, (1, 1, inputs.batch_size, int(g.shape[-1])))
 

@@ -20,14 +20,21 @@ from models.demos.openvoice.tt.wavenet import SpeakerRows, TtWN
 
 class TtPosteriorEncoder:
     def __init__(
-        self, device: ttnn.Device, ref: PosteriorEncoder, *, zero_cond: bool, compute: ttnn.DeviceComputeKernelConfig
+        self,
+        device: ttnn.Device,
+        ref: PosteriorEncoder,
+        *,
+        zero_cond: bool,
+        compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType = ttnn.bfloat16,
     ) -> None:
         c = ref.out_channels
-        self.pre = TtConv1d(device, ref.pre.weight.detach(), ref.pre.bias.detach(), compute=compute)
-        self.enc = TtWN(device, ref.enc, zero_cond=zero_cond, compute=compute)
+        conv = dict(compute=compute, weights_dtype=weights_dtype)
+        self.pre = TtConv1d(device, ref.pre.weight.detach(), ref.pre.bias.detach(), **conv)
+        self.enc = TtWN(device, ref.enc, zero_cond=zero_cond, **conv)
         w, b = ref.proj.weight.detach(), ref.proj.bias.detach()
-        self.proj_m = TtConv1d(device, w[:c], b[:c], compute=compute)
-        self.proj_logs = TtConv1d(device, w[c:], b[c:], compute=compute)
+        self.proj_m = TtConv1d(device, w[:c], b[:c], **conv)
+        self.proj_logs = TtConv1d(device, w[c:], b[c:], **conv)
 
     def __call__(
         self,

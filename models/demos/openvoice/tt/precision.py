@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
 # SPDX-License-Identifier: Apache-2.0
-"""The precision plan: math fidelity and destination accumulation of every module's matmuls and convs.
+"""The precision plan: math fidelity, destination accumulation and weight storage of every module's matmuls and convs.
 
 One entry per module (`PLAN`); each module builds its compute-kernel config from its entry once, at
 construction (`compute_config(device, module)`). The entries are the cheapest configuration that holds
@@ -18,9 +18,14 @@ rounded to 8 bits (and a float32 operand is only read as BF16): LoFi with BF16 D
 the max error of HiFi3 with fp32 Dst on every such module but the flows, whose chained golden is
 dominated by the posterior's error (TRADEOFFS.md). Why HiFi3 and not HiFi4: ttnn 0.81.1 warns that on Wormhole HiFi4 with fp32
 accumulation can be less accurate than HiFi3 (a hardware bug the emulation does not model); for
-BF16 operands HiFi3 differs from HiFi4 only by the a_lo * b_lo phase (2**-11 of a product). Weight
-storage is each module's own (`DTYPE` / `dtype` arguments); bfloat8_b weights are not a plan option
-yet (not measured).
+BF16 operands HiFi3 differs from HiFi4 only by the a_lo * b_lo phase (2**-11 of a product).
+
+Weights: `Precision.weights` is the storage of the conv / linear weights of the modules that keep
+bf16 weights (posterior encoder, flow, generator, transformer flow, MeloTTS decoder): bfloat16 or
+bfloat8_b (a shared exponent per 16 values, 7-bit mantissas: half the DRAM bytes). The float32
+modules keep float32 weights whatever the entry says: the duration modules because their products
+must be exact (above), the spectrogram's DFT basis and the reference encoder because the clone
+embedding is read at 1e-4 (their docstrings); `applies_to_weights` names the modules it reaches.
 """
 
 from __future__ import annotations
@@ -32,14 +37,30 @@ import ttnn
 FIDELITIES = ("LoFi", "HiFi2", "HiFi3", "HiFi4")
 
 
+WEIGHT_DTYPES = ("bfloat16", "bfloat8_b")
+# the modules whose conv / linear weights are stored at `Precision.weights` (the others keep float32)
+BF16_WEIGHT_MODULES = ("posterior_encoder", "flow", "generator", "transformer_flow", "melo_decoder")
+
+
 @dataclass(frozen=True)
 class Precision:
     fidelity: str  # one of FIDELITIES
     fp32_acc: bool  # fp32_dest_acc_en (and packer_l1_acc with it)
+    weights: str = "bfloat16"  # one of WEIGHT_DTYPES: conv / linear weight storage (BF16_WEIGHT_MODULES)
 
     def __post_init__(self) -> None:
         if self.fidelity not in FIDELITIES:
             raise ValueError(f"fidelity must be one of {FIDELITIES}, got {self.fidelity!r}")
+        if self.weights not in WEIGHT_DTYPES:
+            raise ValueError(f"weights must be one of {WEIGHT_DTYPES}, got {self.weights!r}")
+
+    @property
+    def weights_dtype(self) -> ttnn.DataType:
+        return getattr(ttnn, self.weights)
+
+    def conv_arguments(self, device: ttnn.Device) -> dict:
+        """`compute=` and `weights_dtype=` for a module that stores bf16-class weights."""
+        return dict(compute=self.config(device), weights_dtype=self.weights_dtype)
 
     def config(self, device: ttnn.Device) -> ttnn.DeviceComputeKernelConfig:
         return ttnn.init_device_compute_kernel_config(
@@ -51,7 +72,8 @@ class Precision:
         )
 
     def __str__(self) -> str:
-        return f"{self.fidelity}{' + fp32 acc' if self.fp32_acc else ', bf16 acc'}"
+        weights = "" if self.weights == "bfloat16" else f", {self.weights} weights"
+        return f"{self.fidelity}{' + fp32 acc' if self.fp32_acc else ', bf16 acc'}{weights}"
 
 
 PRECISE = Precision("HiFi3", fp32_acc=True)
@@ -76,9 +98,16 @@ PLAN: dict[str, Precision] = {
 }
 
 
-def compute_config(device: ttnn.Device, module: str, plan: dict[str, Precision] | None = None) -> ttnn.DeviceComputeKernelConfig:
-    """The compute-kernel config of `module` (a `PLAN` key) from `plan` (default: `PLAN`)."""
+def precision_of(module: str, plan: dict[str, Precision] | None = None) -> Precision:
+    """`module`'s entry (a `PLAN` key) in `plan` (default: `PLAN`)."""
     plan = PLAN if plan is None else plan
     if module not in plan:
         raise KeyError(f"no precision planned for module {module!r}; modules: {sorted(plan)}")
-    return plan[module].config(device)
+    return plan[module]
+
+
+def compute_config(
+    device: ttnn.Device, module: str, plan: dict[str, Precision] | None = None
+) -> ttnn.DeviceComputeKernelConfig:
+    """The compute-kernel config of `module` (a `PLAN` key) from `plan` (default: `PLAN`)."""
+    return precision_of(module, plan).config(device)

@@ -52,7 +52,9 @@ def full_channel_weights(
     return pre_w, layer.pre.bias.detach(), post_w, post_b
 
 
-FoldedCoupling = tuple[ResidualCouplingLayer | TransformerCouplingLayer, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+FoldedCoupling = tuple[
+    ResidualCouplingLayer | TransformerCouplingLayer, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor
+]
 
 
 def folded_couplings(flows: Iterable[nn.Module], layer_type: type) -> list[FoldedCoupling]:
@@ -70,15 +72,21 @@ def folded_couplings(flows: Iterable[nn.Module], layer_type: type) -> list[Folde
 
 class TtResidualCouplingBlock:
     def __init__(
-        self, device: ttnn.Device, ref: ResidualCouplingBlock, *, compute: ttnn.DeviceComputeKernelConfig
+        self,
+        device: ttnn.Device,
+        ref: ResidualCouplingBlock,
+        *,
+        compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType = ttnn.bfloat16,
     ) -> None:
+        conv = dict(compute=compute, weights_dtype=weights_dtype)
         self.layers: list[tuple[TtConv1d, TtWN, TtConv1d]] = []
         for layer, pre_w, pre_b, post_w, post_b in folded_couplings(ref.flows, ResidualCouplingLayer):
             self.layers.append(
                 (
-                    TtConv1d(device, pre_w, pre_b, compute=compute),
-                    TtWN(device, layer.enc, zero_cond=False, compute=compute),
-                    TtConv1d(device, post_w, post_b, compute=compute),
+                    TtConv1d(device, pre_w, pre_b, **conv),
+                    TtWN(device, layer.enc, zero_cond=False, **conv),
+                    TtConv1d(device, post_w, post_b, **conv),
                 )
             )
 

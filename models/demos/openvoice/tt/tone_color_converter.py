@@ -44,9 +44,10 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
-from models.demos.openvoice.tt.precision import Precision, compute_config
+from models.demos.openvoice.tt.precision import Precision, precision_of
 from models.demos.openvoice.tt.residual_coupling import TtResidualCouplingBlock
 from models.demos.openvoice.tt.wavenet import SpeakerRows
+
 
 @dataclass
 class TtConverterInputs:
@@ -75,15 +76,17 @@ class TtConverterOutputs:
 
 
 class TtToneColorConverter:
-    def __init__(self, device: ttnn.Device, reference: ToneColorConverter, plan: dict[str, Precision] | None = None) -> None:
+    def __init__(
+        self, device: ttnn.Device, reference: ToneColorConverter, plan: dict[str, Precision] | None = None
+    ) -> None:
         self.device = device
         self.zero_g = reference.zero_g
         self.inter_channels = reference.enc_q.out_channels
         self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
-        compute = lambda module: compute_config(device, module, plan)  # noqa: E731
-        self.enc_q = TtPosteriorEncoder(device, reference.enc_q, zero_cond=self.zero_g, compute=compute("posterior_encoder"))
-        self.flow = TtResidualCouplingBlock(device, reference.flow, compute=compute("flow"))
-        self.dec = TtGenerator(device, reference.dec, zero_cond=self.zero_g, compute=compute("generator"))
+        planned = lambda module: precision_of(module, plan).conv_arguments(device)  # noqa: E731
+        self.enc_q = TtPosteriorEncoder(device, reference.enc_q, zero_cond=self.zero_g, **planned("posterior_encoder"))
+        self.flow = TtResidualCouplingBlock(device, reference.flow, **planned("flow"))
+        self.dec = TtGenerator(device, reference.dec, zero_cond=self.zero_g, **planned("generator"))
         logger.info(f"TT tone-colour converter built (zero_g={self.zero_g}, hop={self.hop})")
 
     def prepare_inputs(

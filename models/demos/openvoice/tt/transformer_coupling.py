@@ -63,16 +63,18 @@ class TtTransformerCouplingBlock:
         *,
         dtype: ttnn.DataType = FLOW_DTYPE,
         compute: ttnn.DeviceComputeKernelConfig | None = None,
+        weights_dtype: ttnn.DataType | None = None,
     ) -> None:
+        """`dtype`: the shift networks' activations (and weights unless `weights_dtype`)."""
         self.dtype = dtype
         compute = compute if compute is not None else compute_config(device, "transformer_flow")
-        conv = dict(compute=compute, dtype=dtype, weights_dtype=dtype)
+        conv = dict(compute=compute, dtype=dtype, weights_dtype=weights_dtype or dtype)
         self.layers: list[tuple[TtConv1d, TtEncoder, TtConv1d]] = []
         for layer, pre_w, pre_b, post_w, post_b in folded_couplings(ref.flows, TransformerCouplingLayer):
             self.layers.append(
                 (
                     TtConv1d(device, pre_w, pre_b, **conv),
-                    TtEncoder(device, layer.enc, dtype=dtype, compute=compute),
+                    TtEncoder(device, layer.enc, dtype=dtype, compute=compute, weights_dtype=weights_dtype),
                     TtConv1d(device, post_w, post_b, **conv),
                 )
             )

@@ -52,9 +52,16 @@ class SpeakerRows:
 
 class TtWN:
     def __init__(
-        self, device: ttnn.Device, wn: WN, *, zero_cond: bool, compute: ttnn.DeviceComputeKernelConfig
+        self,
+        device: ttnn.Device,
+        wn: WN,
+        *,
+        zero_cond: bool,
+        compute: ttnn.DeviceComputeKernelConfig,
+        weights_dtype: ttnn.DataType = ttnn.bfloat16,
     ) -> None:
         h = wn.hidden_channels
+        conv_args = dict(compute=compute, weights_dtype=weights_dtype)
         self.hidden = h
         self.n_layers = wn.n_layers
         cond_w = cond_b = None
@@ -71,20 +78,20 @@ class TtWN:
                 # cond bias folded into the in-conv bias at load (with zero_g it is all the conditioning)
                 bias += cond_b[2 * h * i : 2 * h * (i + 1)]
                 if not zero_cond:
-                    cond_layer = TtConv1d(device, cond_w[2 * h * i : 2 * h * (i + 1)], None, compute=compute)
+                    cond_layer = TtConv1d(device, cond_w[2 * h * i : 2 * h * (i + 1)], None, **conv_args)
                     self.cond_layers.append(cond_layer)
             dilation = conv.dilation[0]
             padding = get_padding(conv.kernel_size[0], dilation)
             self.in_layers.append(
-                TtConv1d(device, conv.weight.detach(), bias, padding=padding, dilation=dilation, compute=compute)
+                TtConv1d(device, conv.weight.detach(), bias, padding=padding, dilation=dilation, **conv_args)
             )
             rs = wn.res_skip_layers[i]
             w, b = rs.weight.detach(), rs.bias.detach()
             if i < wn.n_layers - 1:
-                self.res_layers.append(TtConv1d(device, w[:h], b[:h], compute=compute))
-                self.skip_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))
+                self.res_layers.append(TtConv1d(device, w[:h], b[:h], **conv_args))
+                self.skip_layers.append(TtConv1d(device, w[h:], b[h:], **conv_args))
             else:
-                self.skip_layers.append(TtConv1d(device, w, b, compute=compute))
+                self.skip_layers.append(TtConv1d(device, w, b, **conv_args))
 
     def __call__(
         self, x: ttnn.Tensor, mask: ttnn.Tensor, batch_size: int, length: int, speaker: SpeakerRows | None = None
