@@ -236,10 +236,17 @@ def golden(
 
 
 def _with_activation(out: torch.Tensor, conv_config: Any) -> torch.Tensor:
-    """Apply the conv's fused activation (`conv_config.activation`), if any, through ttnn's golden."""
+    """Apply the conv's fused activation (`conv_config.activation`), if any, through ttnn's golden; a
+    leaky ReLU with its slope (`UnaryWithParam(LEAKY_RELU, slope)`, which ttnn 0.81.1 has no golden for) on
+    the accumulated value, before the packer rounds it, as the fused SFPU step does."""
     activation = getattr(conv_config, "activation", None) if conv_config is not None else None
     if activation is None or activation == "":
         return out
+    import ttnn
+
+    if getattr(activation, "op_type", None) == ttnn.UnaryOpType.LEAKY_RELU:
+        (slope,) = activation.params
+        return torch.nn.functional.leaky_relu(out, float(slope))
     from ttnn.operations.activations import get_golden_function_for_activation
 
     return get_golden_function_for_activation(activation)(out)

@@ -102,10 +102,10 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "wavenet-res-skip-swapped",
         "tt/wavenet.py",
-        "self.res_layers.append(TtConv1d(device, w[:h], b[:h], compute=compute))\n"
-        "                self.skip_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))",
-        "self.res_layers.append(TtConv1d(device, w[h:], b[h:], compute=compute))\n"
-        "                self.skip_layers.append(TtConv1d(device, w[:h], b[:h], compute=compute))",
+        "self.res_layers.append(TtConv1d(device, w[:h], b[:h], **conv_args))\n"
+        "                self.skip_layers.append(TtConv1d(device, w[h:], b[h:], **conv_args))",
+        "self.res_layers.append(TtConv1d(device, w[h:], b[h:], **conv_args))\n"
+        "                self.skip_layers.append(TtConv1d(device, w[:h], b[:h], **conv_args))",
         "the res/skip 1x1 conv split the wrong way round (skip = first half)",
         WAVENET,
     ),
@@ -128,8 +128,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "wavenet-cond-slice-layer0",
         "tt/wavenet.py",
-        "cond_layer = TtConv1d(device, cond_w[2 * h * i : 2 * h * (i + 1)], None, compute=compute)",
-        "cond_layer = TtConv1d(device, cond_w[0 : 2 * h], None, compute=compute)",
+        "cond_layer = TtConv1d(device, cond_w[2 * h * i : 2 * h * (i + 1)], None, **conv_args)",
+        "cond_layer = TtConv1d(device, cond_w[0 : 2 * h], None, **conv_args)",
         "every layer takes layer 0's slice of the conditioning weight",
         WAVENET,
     ),
@@ -202,10 +202,10 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "posterior-proj-split-swapped",
         "tt/posterior_encoder.py",
-        "self.proj_m = TtConv1d(device, w[:c], b[:c], compute=compute)\n"
-        "        self.proj_logs = TtConv1d(device, w[c:], b[c:], compute=compute)",
-        "self.proj_m = TtConv1d(device, w[c:], b[c:], compute=compute)\n"
-        "        self.proj_logs = TtConv1d(device, w[:c], b[:c], compute=compute)",
+        "self.proj_m = TtConv1d(device, w[:c], b[:c], **conv)\n"
+        "        self.proj_logs = TtConv1d(device, w[c:], b[c:], **conv)",
+        "self.proj_m = TtConv1d(device, w[c:], b[c:], **conv)\n"
+        "        self.proj_logs = TtConv1d(device, w[:c], b[:c], **conv)",
         "the proj conv split into m and logs the wrong way round",
         POSTERIOR,
     ),
@@ -268,6 +268,22 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     ),
     # ---- tt/generator.py ----
     Fault(
+        "generator-fused-lrelu-dropped",
+        "tt/generator.py",
+        "_same_conv(device, c1, activation=fused, **conv_args)",
+        "_same_conv(device, c1, **conv_args)",
+        "the leaky ReLU between a ResBlock1 unit's convs is removed with the separate op but not fused into the first conv",
+        DECODER,
+    ),
+    Fault(
+        "generator-fused-lrelu-default-slope",
+        "tt/generator.py",
+        "ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, LRELU_SLOPE)",
+        "ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, 0.01)",
+        "the fused leaky ReLU takes torch's default slope 0.01 instead of 0.1",
+        DECODER,
+    ),
+    Fault(
         "generator-upsample-ignores-weights-plan",
         "tt/generator.py",
         "dtype=dtypes[i],\n                    weights_dtype=weights_dtype,",
@@ -286,8 +302,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "generator-resblock-lrelu-slope",
         "tt/generator.py",
-        "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)",
-        "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=0.01), mask), batch_size, length)",
+        "xt = ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE)",
+        "xt = ttnn.leaky_relu(x, negative_slope=0.01)",
         "the ResBlock leaky-ReLU uses torch's default slope 0.01 instead of 0.1",
         DECODER,
     ),
@@ -302,8 +318,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "generator-resblock-padding-shift",
         "tt/generator.py",
-        "        padding=conv.padding[0],\n",
-        "        padding=(conv.padding[0] - 1, conv.padding[0] + 1),\n",
+        "padding=conv.padding[0], dilation",
+        "padding=(conv.padding[0] - 1, conv.padding[0] + 1), dilation",
         "ResBlock convs padded one sample off centre (same length, output shifted by one sample)",
         DECODER,
     ),
@@ -318,8 +334,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "generator-mean-fold-twice",
         "tt/generator.py",
-        "device, post.weight.detach() / n, None,",
-        "device, post.weight.detach() / n / n, None,",
+        "post.weight.detach() / n,",
+        "post.weight.detach() / n / n,",
         "the last stage's 1/num_kernels mean is folded into conv_post twice",
         DECODER,
     ),
@@ -334,8 +350,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "generator-mask-skips-resblock-convs",
         "tt/generator.py",
-        "xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)",
-        "xt = conv(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), batch_size, length)",
+        "xt = conv(masked(xt, mask), batch_size, length)",
+        "xt = conv(xt, batch_size, length)",
         "the per-item mask is not applied before the residual blocks' convs (only the stage inputs are masked)",
         DECODER_MASK,
     ),
@@ -581,6 +597,43 @@ CONVERTER_AND_CLONE_FAULTS += (
         '    "spectrogram": Precision("HiFi4", fp32_acc=False),',
         "the spectrogram's DFT without fp32 accumulation (float32 operands read as BF16, BF16 sums)",
         SPECTROGRAM,
+    ),
+)
+
+# ---- the device-time model (utils/wormhole_model.py): a model fault must fail its unit tests or the published figures ----
+DEVICE_MODEL = Selection("device-model", (f"{_TESTS}/test_device_model.py", "-k", "not cli"))
+CONVERTER_AND_CLONE_FAULTS += (
+    Fault(
+        "device-model-ignores-fidelity",
+        "utils/wormhole_model.py",
+        "phases = FIDELITY_PHASES.get(fidelity, 2)",
+        "phases = 2",
+        "every matmul priced at HiFi2 whatever its compute config says",
+        DEVICE_MODEL,
+    ),
+    Fault(
+        "device-model-slice-reads-whole-input",
+        "utils/wormhole_model.py",
+        'if record.op_code.startswith(("Slice", "PaddedSlice")) and record.inputs and record.outputs:',
+        "if False:",
+        "a slice priced as streaming its whole input instead of its region",
+        DEVICE_MODEL,
+    ),
+    Fault(
+        "device-model-matmul-overlaps",
+        "utils/wormhole_model.py",
+        "return Prediction(record, OP_OVERHEAD_US + compute + data, bound, cores, compute, data)\n\n\ndef _conv",
+        "return Prediction(record, OP_OVERHEAD_US + max(compute, data), bound, cores, compute, data)\n\n\ndef _conv",
+        "matmuls priced as overlapping compute and DRAM (the published GEMM device times say they do not)",
+        DEVICE_MODEL,
+    ),
+    Fault(
+        "device-model-bfp8-as-bf16",
+        "utils/wormhole_model.py",
+        '"BFLOAT8_B": 1088,',
+        '"BFLOAT8_B": 2048,',
+        "bfloat8_b tiles priced at bf16 bytes",
+        DEVICE_MODEL,
     ),
 )
 

@@ -26,11 +26,12 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.demo.figures import median_ms
+from models.demos.openvoice.demo.figures import median_ms, modelled_line
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder, load_reference_encoder
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
 from models.demos.openvoice.utils.graph_report import capture
+from models.demos.openvoice.utils.wormhole_model import ForwardTime, model_graph
 
 SAMPLING_RATE = 22050
 DEFAULT_SECONDS = (3.0, 10.0, 30.0)
@@ -45,6 +46,7 @@ class CloneFigures:
     peak_l1_bytes: int
     cores: int
     latency_ms: float | None  # warm median, real device only
+    modelled: ForwardTime | None = None  # the device-time model on the forward's capture (MODELLED, NOT MEASURED)
 
 
 def synthetic_reference(seconds: float, seed: int = 0) -> torch.Tensor:
@@ -72,7 +74,12 @@ def benchmark(device: ttnn.Device, reference: ReferenceEncoder, seconds: Sequenc
         frames = encoder.spectrogram.num_frames(waveform.numel())
         grid = device.compute_with_storage_grid_size()
         cores = grid.x * grid.y
-        rows.append(CloneFigures(length, frames, len(report.operations), report.num_host_transfers, report.peak_l1_bytes, cores, latency))
+        modelled = model_graph(report.graph)
+        rows.append(
+            CloneFigures(
+                length, frames, len(report.operations), report.num_host_transfers, report.peak_l1_bytes, cores, latency, modelled
+            )
+        )
         logger.info(f"{length:g} s: {rows[-1]}")
     return rows
 
@@ -88,6 +95,7 @@ def format_table(rows: Sequence[CloneFigures], mock: bool) -> str:
             f"{row.seconds:>9g}s {row.frames:>7} {row.operations:>6} {row.host_transfers:>10} "
             f"{row.peak_l1_bytes / 1024:>14.0f} {row.peak_l1_bytes / 1024 / row.cores:>9.0f} {latency:>13}"
         )
+    lines += [modelled_line(f"{row.seconds:>9g}s reference", row.modelled, row.seconds) for row in rows if row.modelled]
     return "\n".join(lines)
 
 

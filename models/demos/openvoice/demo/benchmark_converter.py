@@ -43,7 +43,8 @@ import ttnn
 from loguru import logger
 
 from models.demos.openvoice.utils.config import DataConfig, ModelConfig, OpenVoiceConfig, load_config
-from models.demos.openvoice.demo.figures import fmt, median_ms
+from models.demos.openvoice.demo.figures import fmt, median_ms, modelled_line
+from models.demos.openvoice.utils.wormhole_model import ForwardTime, model_graph
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.utils.graph_report import device_to_host_transfers, dram_slices
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
@@ -76,6 +77,7 @@ class ConverterFigures:
     cold_ms: float | None = None  # first forward at this length, real device only
     cold_uploads: int | None = None  # host->device transfers of the first forward (mock)
     cold_downloads: int | None = None  # device->host transfers of the first forward (mock; must be 0)
+    modelled: ForwardTime | None = None  # the device-time model on the forward's graph capture (MODELLED, NOT MEASURED)
 
     @property
     def rtf(self) -> float | None:
@@ -166,15 +168,18 @@ def benchmark(
             ttnn.synchronize_device(device)
             cold_ms = (time.perf_counter() - start) * 1000.0
         stages = _stage_reports(tt, inputs)
-        forward = _figures("forward", capture(tt.forward, inputs))
+        forward_report = capture(tt.forward, inputs)
+        forward = _figures("forward", forward_report)
+        modelled = model_graph(forward_report.graph)
         latency = kernel = end_to_end = None
         if not mock:
             latency = median_ms(lambda: tt.forward(inputs), device, iterations)
             end_to_end = median_ms(lambda: tt.voice_conversion(spec, lengths, g_src, g_tgt, tau=0.3), device, iterations)
             kernel = _kernel_ms(device, tt, inputs)
         figures = ConverterFigures(
-            duration, frames, frames * tt.hop, stages, forward, latency, kernel, end_to_end, cold_ms, cold_uploads, cold_downloads
-        )
+            duration, frames, frames * tt.hop, stages, forward, latency, kernel, end_to_end, cold_ms, cold_uploads, cold_downloads,
+            modelled,
+        )  # fmt: skip
         logger.info(f"{duration:g} s: {forward.operations} ops, {forward.host_transfers} host transfers in forward")
         results.append(figures)
     return results
@@ -199,6 +204,7 @@ def format_table(results: Sequence[ConverterFigures]) -> str:
         "DRAM slices: conv1d width slices ttnn chose (0 = whole sequence in L1); latency: warm forward only; "
         "e2e: warm upload + forward + audio download"
     )
+    lines += [modelled_line(f"{r.seconds:>5g}s forward", r.modelled, r.samples / 22050) for r in results if r.modelled]
     lines.append("first forward at a new input length (prepares conv weights for the shape, fills the program cache):")
     for r in results:
         if r.cold_ms is not None:

@@ -43,11 +43,12 @@ from loguru import logger
 
 from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
 from models.demos.openvoice.utils.graph_report import capture, device_to_host_transfers
-from models.demos.openvoice.demo.figures import fmt, median_ms
+from models.demos.openvoice.demo.figures import fmt, median_ms, modelled_line
 from models.demos.openvoice.reference.melo_tts import MeloTTS
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
 from models.demos.openvoice.tt.commons import upload
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
+from models.demos.openvoice.utils.wormhole_model import ForwardTime, model_graph
 
 SAMPLING_RATE = 44100
 HOP_LENGTH = 512
@@ -98,6 +99,7 @@ class StageFigures:
     uploads: int
     downloads: int
     peak_l1_bytes: int
+    modelled_programs: list = field(default_factory=list)  # the device-time model's predictions (MODELLED, NOT MEASURED)
 
 
 @dataclass
@@ -118,7 +120,7 @@ class TtsFigures:
         s = self.stages
         return StageFigures(
             "infer", sum(x.operations for x in s), sum(x.uploads for x in s), sum(x.downloads for x in s),
-            max((x.peak_l1_bytes for x in s), default=0),
+            max((x.peak_l1_bytes for x in s), default=0), [p for x in s for p in x.modelled_programs],
         )  # fmt: skip
 
     @property
@@ -138,7 +140,10 @@ def host_reads(report) -> list[str]:
 
 def _stage(name: str, report) -> StageFigures:
     downloads = len(host_reads(report))
-    return StageFigures(name, len(report.operations), report.num_host_transfers - downloads, downloads, report.peak_l1_bytes)
+    modelled = model_graph(report.graph).predictions
+    return StageFigures(
+        name, len(report.operations), report.num_host_transfers - downloads, downloads, report.peak_l1_bytes, modelled
+    )
 
 
 def staged_infer(tt: TtMeloTTS, batch: dict, eps_p: torch.Tensor | None = None) -> tuple[list[StageFigures], torch.Tensor]:
@@ -241,6 +246,8 @@ def format_table(results: Sequence[TtsFigures]) -> str:
         "warm infer; reads: device->host (the y_lengths sync and the audio download); peak L1: allocator view "
         "summed over all cores, a lower bound; infer row: ops/transfers summed over the stages, peak L1 their max"
     )
+    for r in results:
+        lines.append(modelled_line(f"{r.label:<9} infer", ForwardTime(r.total.modelled_programs), r.seconds * r.batch_size))
     lines.append("first infer at a new shape (prepares conv weights, fills the program cache):")
     for r in results:
         if r.cold_ms is not None:

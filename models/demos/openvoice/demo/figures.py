@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import ttnn
+
+if TYPE_CHECKING:
+    from models.demos.openvoice.utils.wormhole_model import ForwardTime
 
 
 def median_ms(call: Callable[[], object], device: ttnn.Device, iterations: int) -> float:
@@ -21,6 +24,18 @@ def median_ms(call: Callable[[], object], device: ttnn.Device, iterations: int) 
         ttnn.synchronize_device(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000.0
+
+
+def modelled_line(label: str, time: "ForwardTime", audio_seconds: float) -> str:
+    """One benchmark row of the device-time model (utils/wormhole_model.py), labelled as such."""
+    from models.demos.openvoice.utils.wormhole_model import MODELLED
+
+    untraced, traced = time.end_to_end_ms(False), time.end_to_end_ms(True)
+    return (
+        f"{label}: predicted on an N150 ({MODELLED}): {len(time.predictions)} programs, kernels {time.kernel_ms:.1f} ms, "
+        f"end to end {untraced:.1f} ms untraced / {traced:.1f} ms traced, RTF {untraced / 1e3 / audio_seconds:.4f} / "
+        f"{traced / 1e3 / audio_seconds:.4f}"
+    )
 
 
 def fmt(value: float | None, spec: str) -> str:

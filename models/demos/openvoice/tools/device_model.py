@@ -99,6 +99,48 @@ def modelled_run(device: Any, model: str, seconds: float, batch: int = 1) -> Mod
     return runs[0] if len(runs) == 1 and model != "clone" else combine(model, runs)
 
 
+# ---- pricing the open design choices --------------------------------------------------------------------------
+def _plan(**entries: Any) -> dict:
+    from models.demos.openvoice.tt.precision import PLAN, Precision
+
+    return {**PLAN, **{module: Precision(*option) for module, option in entries.items()}}
+
+
+# name -> converter_workload keyword arguments (each one choice changed from the port as it is)
+CONVERTER_CHOICES: dict[str, Callable[[], dict]] = {
+    "as ported (PLAN, fp32 generator tail)": lambda: {},
+    "flow HiFi2, bf16 acc": lambda: {"plan": _plan(flow=("HiFi2", False))},
+    "flow HiFi2, bf16 acc, bfloat8_b weights": lambda: {"plan": _plan(flow=("HiFi2", False, "bfloat8_b"))},
+    "generator HiFi2, bf16 acc": lambda: {"plan": _plan(generator=("HiFi2", False))},
+    "generator HiFi3, bfloat8_b weights": lambda: {"plan": _plan(generator=("HiFi3", True, "bfloat8_b"))},
+    "generator all bf16 (no fp32 tail)": lambda: {"fp32_stages": 0},
+    "posterior encoder HiFi2, bf16 acc": lambda: {"plan": _plan(posterior_encoder=("HiFi2", False))},
+}
+
+
+def rank_converter_choices(device: Any, seconds: float) -> list[str]:
+    """Each choice's modelled converter forward (kernels, end to end untraced and traced) against the port's."""
+    rows = []
+    for name, arguments in CONVERTER_CHOICES.items():
+        run = model_workload(converter_workload(device, seconds, **arguments()))
+        rows.append((name, run.time))
+    base = rows[0][1]
+    lines = [
+        f"| converter {seconds:g} s: choice | kernels ms | saving | end to end untraced ms | end to end traced ms | saving traced |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, t in rows:
+        saving = base.kernel_ms - t.kernel_ms
+        saving_traced = base.end_to_end_ms(True) - t.end_to_end_ms(True)
+        lines.append(
+            f"| {name} | {t.kernel_ms:.2f} | {saving:+.2f} ms ({saving / base.kernel_ms:+.1%}) | {t.end_to_end_ms(False):.2f} "
+            f"| {t.end_to_end_ms(True):.2f} | {saving_traced:+.2f} ms |"
+        )
+    untraced, traced = base.end_to_end_ms(False), base.end_to_end_ms(True)
+    lines.append(f"| trace (the port, traced vs untraced) | {base.kernel_ms:.2f} | - | {untraced:.2f} | {traced:.2f} | {untraced - traced:+.2f} ms |")
+    return lines
+
+
 # ---- printing -------------------------------------------------------------------------------------------------
 def format_run(run: ModelledRun, traced: bool, top: int = 10) -> str:
     t = run.time
@@ -492,6 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--png", type=Path, help="draw time per op type")
     parser.add_argument("--validate", action="store_true", help="check the model on published Wormhole figures")
     parser.add_argument("--bounty", action="store_true", help="the per-model, per-length table (several minutes)")
+    parser.add_argument("--rank", action="store_true", help="price the open design choices on the converter at --seconds")
     args = parser.parse_args(argv)
     if args.device_mode is not None:
         import os
@@ -505,6 +548,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             checks = validate(device)
             print(format_checks(checks))
             return 0 if all(c.within for c in checks) else 1
+        if args.rank:
+            print(f"Design choices priced ({wm.MODELLED}; Wormhole N150):\n")
+            print("\n".join(rank_converter_choices(device, args.seconds)))
+            return 0
         if args.bounty:
             print(f"Predicted per-forward time ({wm.MODELLED}; Wormhole N150, batch {args.batch}):\n")
             print("\n".join(bounty_table(device, args.batch)))

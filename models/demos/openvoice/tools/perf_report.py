@@ -344,8 +344,16 @@ class Workload:
     io_bytes: tuple[int, ...] = ()  # host <-> device copies of one iteration (uploads, the sync, downloads)
 
 
-def converter_workload(device: Any, seconds: float, config: Path | None = None, batch: int = 1) -> Workload:
-    """Warm `TtToneColorConverter.forward` at `seconds` of audio, `batch` items (release shapes, seeded weights)."""
+def converter_workload(
+    device: Any,
+    seconds: float,
+    config: Path | None = None,
+    batch: int = 1,
+    plan: dict | None = None,
+    fp32_stages: int | None = None,
+) -> Workload:
+    """Warm `TtToneColorConverter.forward` at `seconds` of audio, `batch` items (release shapes, seeded weights).
+    `plan` (tt/precision.py) and `fp32_stages` (the generator's float32 tail) price design options."""
     import torch
 
     from models.demos.openvoice.utils.config import DataConfig
@@ -353,7 +361,13 @@ def converter_workload(device: Any, seconds: float, config: Path | None = None, 
     from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 
     model = release_model(config=config, checkpoint=None)
-    tt = TtToneColorConverter(device, model)
+    tt = TtToneColorConverter(device, model, plan)
+    if fp32_stages is not None:
+        from models.demos.openvoice.tt.generator import TtGenerator
+        from models.demos.openvoice.tt.precision import precision_of
+
+        arguments = precision_of("generator", plan).conv_arguments(device)
+        tt.dec = TtGenerator(device, model.dec, zero_cond=tt.zero_g, fp32_stages=fp32_stages, **arguments)
     data = DataConfig()
     frames = math.ceil(seconds * data.sampling_rate / data.hop_length)
     gin = model.flow.flows[0].enc.gin_channels

@@ -168,7 +168,9 @@ class TtConv1d:
         dtype: ttnn.DataType = ACTIVATION_DTYPE,
         weights_dtype: ttnn.DataType = ttnn.bfloat16,
         groups: int = 1,
+        activation: ttnn.UnaryWithParam | None = None,
     ) -> None:
+        """`activation`: applied to the output inside the conv kernel (ttnn.conv1d convs only)."""
         if weight.dim() != 3:
             raise ValueError(f"TtConv1d expects a [Co, Ci, K] weight, got {tuple(weight.shape)}")
         self.device = device
@@ -183,6 +185,9 @@ class TtConv1d:
         self.padding = (padding, padding) if isinstance(padding, int) else (int(padding[0]), int(padding[1]))
         self.compute = compute if compute is not None else precise_compute_config(device)
         self.pointwise = self.kernel_size == 1 and self.padding == (0, 0) and stride == 1 and groups == 1
+        self.activation = activation
+        if activation is not None and (self.pointwise or (dtype == ttnn.float32 and weights_dtype == ttnn.float32)):
+            raise ValueError("a fused activation needs a ttnn.conv1d conv (not a 1x1 linear or a split-float32 conv)")
         # float32 weights and activations: three exact BF16 products (commons.split_bf16), the bias
         # added in float32 after them (a fused bias re-reads the partial sums as TF32).
         self.exact_float32 = dtype == ttnn.float32 and weights_dtype == ttnn.float32
@@ -211,6 +216,7 @@ class TtConv1d:
     def _conv_config(self, group_in_channels: int, weights_dtype: ttnn.DataType) -> ttnn.Conv2dConfig:
         return ttnn.Conv2dConfig(
             weights_dtype=weights_dtype,
+            activation=self.activation,
             shard_layout=shard_layout(group_in_channels, self.out_channels, self.kernel_size, weights_dtype),
             deallocate_activation=False,
             config_tensors_in_dram=True,

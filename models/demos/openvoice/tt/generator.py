@@ -49,7 +49,11 @@ def _same_conv(device: ttnn.Device, conv: nn.Conv1d, **conv_args: Any) -> TtConv
 
 
 class TtResBlock:
-    """ResBlock1 (units of dilated conv + undilated conv) or ResBlock2 (units of one dilated conv)."""
+    """ResBlock1 (units of dilated conv + undilated conv) or ResBlock2 (units of one dilated conv).
+
+    Within a ResBlock1 unit the leaky ReLU between the two convs is fused into the first conv's kernel
+    (`Conv2dConfig.activation`): one element-wise pass less per unit (modelled: TRADEOFFS.md "TTNN:
+    device-time model"). Masking after it is unchanged: leaky-ReLU(0) = 0 and m in {0, 1}."""
 
     def __init__(
         self,
@@ -58,8 +62,9 @@ class TtResBlock:
         **conv_args: Any,  # compute, dtype, weights_dtype of every conv
     ) -> None:
         if isinstance(block, ResBlock1):
+            fused = ttnn.UnaryWithParam(ttnn.UnaryOpType.LEAKY_RELU, LRELU_SLOPE)
             self.units = [
-                [_same_conv(device, c1, **conv_args), _same_conv(device, c2, **conv_args)]
+                [_same_conv(device, c1, activation=fused, **conv_args), _same_conv(device, c2, **conv_args)]
                 for c1, c2 in zip(block.convs1, block.convs2)
             ]
         else:
@@ -67,9 +72,9 @@ class TtResBlock:
 
     def __call__(self, x: ttnn.Tensor, batch_size: int, length: int, mask: ttnn.Tensor | None = None) -> ttnn.Tensor:
         for unit in self.units:
-            xt = x
-            for conv in unit:
-                xt = conv(masked(ttnn.leaky_relu(xt, negative_slope=LRELU_SLOPE), mask), batch_size, length)
+            xt = ttnn.leaky_relu(x, negative_slope=LRELU_SLOPE)
+            for conv in unit:  # every conv but the unit's first gets an input its predecessor activated
+                xt = conv(masked(xt, mask), batch_size, length)
             x = ttnn.add(xt, x)
         return x  # not masked at the end (the reference's is): past the length it reaches no conv
 
