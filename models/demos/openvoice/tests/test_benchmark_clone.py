@@ -18,7 +18,8 @@ def test_benchmark_reports_figures_for_a_short_reference(capsys: pytest.CaptureF
     assert benchmark_clone.main(["--seconds", "1", "--ref-enc", str(require_shared_data() / REF_ENC)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert ("mock" in table[0]) == is_mock_device()
-    seconds, frames, ops, transfers, peak_kib, per_core_kib, latency = table[-1].split()
+    seconds, frames, ops, transfers, peak_kib, per_core_kib, latency = table[-2].split()
+    assert "(modelled, not measured)" in table[-1] and "kernels" in table[-1]  # the device-time model's line
     assert (seconds, frames, transfers) == ("1s", "86", "0")
     if is_mock_device():
         assert latency == "n/a"  # mock timing is host emulation: not reported

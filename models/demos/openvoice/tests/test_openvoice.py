@@ -305,6 +305,51 @@ def test_cold_forward_at_a_new_length_only_uploads(device, shared_data: Path) ->
     assert_no_host_round_trip(warm)
 
 
+# ---- shape buckets (tt/buckets.py) -----------------------------------------------------------------
+
+
+def test_bucket_lengths() -> None:
+    """Every length maps to the smallest bucket holding it; buckets are tile multiples, grow by at most 1.5x
+    (1.25x from 480 frames up), and a length past the last one is an error, not a silent cut."""
+    from models.demos.openvoice.tt.buckets import CONVERTER_FRAMES, bucket_length, pad_time
+
+    assert all(b % 32 == 0 for b in CONVERTER_FRAMES) and list(CONVERTER_FRAMES) == sorted(set(CONVERTER_FRAMES))
+    ratios = [b / a for a, b in zip(CONVERTER_FRAMES, CONVERTER_FRAMES[1:])]
+    assert max(ratios) <= 1.5 and max(r for a, r in zip(CONVERTER_FRAMES, ratios) if a >= 480) <= 1.27
+    for n in (1, 64, 65, 96, 97, 479, 480, 481, CONVERTER_FRAMES[-1]):
+        b = bucket_length(n)
+        assert b >= n and all(c < n for c in CONVERTER_FRAMES if c < b), (n, b)
+    with pytest.raises(ValueError, match="largest bucket"):
+        bucket_length(CONVERTER_FRAMES[-1] + 1)
+    assert pad_time(torch.ones(2, 3, 5), 8)[..., 5:].abs().sum() == 0
+
+
+@DEVICE
+def test_bucketed_conversion_equals_the_unpadded_run(device, shared_data: Path) -> None:
+    """vc_small_b2's shorter item (27 frames) padded to its bucket (64): latents and audio on every valid
+    frame equal the unpadded run, the last frames included (the decoder masks the padding), and the
+    audio comes back cut to 27 frames. Two lengths in one bucket run the same program sequence."""
+    case = converter_golden(shared_data, "vc_small_b2")
+    tt = TtToneColorConverter(device, case.model)
+    i = case.inputs
+    n = int(i["spec_lengths"][1])
+    args = (i["spec"][1:2, :, :n], torch.tensor([n]), i["g_src"][1:2], i["g_tgt"][1:2], i["tau"], i["eps_q"][1:2, :, :n])
+    plain, bucketed = tt.prepare_inputs(*args), tt.prepare_inputs(*args, bucket=True)
+    assert (plain.length, bucketed.length, bucketed.valid_length) == (n, 64, n)
+    out_plain, out_bucketed = tt.forward_all(plain), tt.forward_all(bucketed)
+    for name in ("z", "z_p", "z_hat"):
+        expected = from_time_major(ttnn.to_torch(getattr(out_plain, name)).float(), 1)
+        actual = from_time_major(ttnn.to_torch(getattr(out_bucketed, name)).float(), 1)
+        check_module(device, "batch_vs_alone", expected, actual[..., :n])  # measured 0 / 0 (bit-exact, mock)
+        assert actual[..., n:].abs().max() == 0, f"{name}: padded frames not masked"
+    audio = tt.voice_conversion(*args, bucket=True)
+    expected = tt.voice_conversion(*args)
+    assert audio.shape == expected.shape == (1, 1, n * tt.hop)
+    check_module(device, "batch_vs_alone", expected, audio)  # every sample, the last frame too: measured 0 / 0 (mock)
+    shorter = tt.prepare_inputs(i["spec"][1:2, :, : n - 5], torch.tensor([n - 5]), *args[2:5], i["eps_q"][1:2, :, : n - 5], bucket=True)
+    assert capture(tt.forward, shorter).operations == capture(tt.forward, bucketed).operations
+
+
 # ====================================================================================================
 # clone
 # ====================================================================================================

@@ -41,6 +41,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
+from models.demos.openvoice.tt.buckets import bucket_length, pad_time
 from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
@@ -60,7 +61,9 @@ class TtConverterInputs:
     g_src: ttnn.Tensor  # [1, 1, B, gin]
     g_tgt: ttnn.Tensor  # [1, 1, B, gin]
     batch_size: int
-    length: int
+    length: int  # frames per item on device (a bucket when bucketed)
+    masked_decoder: bool = False  # bucketed: the decoder masks padded frames too (each item equals it alone)
+    valid_length: int | None = None  # bucketed: the frames before padding (the audio is cut back to them)
 
 
 @dataclass
@@ -97,25 +100,36 @@ class TtToneColorConverter:
         g_tgt: torch.Tensor,
         tau: float = 0.3,
         noise: torch.Tensor | None = None,
+        bucket: bool = False,
     ) -> TtConverterInputs:
         """Upload spec [B, bins, T], lengths [B], g_src/g_tgt [B, gin, 1] and the posterior draw
         noise [B, inter, T] (standard normal, sampled when None); masks and S are built here.
 
         `spec` may instead already be on device, time-major [1, 1, B*T, bins] (the output of
         `TtSpectrogram`): it then stays there, cast to bf16 on device, with no host round trip.
+
+        `bucket` (host spec only): T is padded up to its shape bucket (`tt/buckets.py`), spec and noise
+        with zeros, and the decoder masks the padded frames, so every item equals its unpadded run.
         """
         if isinstance(spec, ttnn.Tensor):
+            if bucket:
+                raise ValueError("bucket=True needs the spectrogram on the host (its padded frames must be zeros)")
             b = len(spec_lengths)
             t = spec.shape[-2] // b
             spec_tt = cast(spec, ttnn.bfloat16)
         else:
             b, _, t = spec.shape
-            spec_tt = upload(self.device, to_time_major(spec))
         if noise is None:
             noise = torch.randn(b, self.inter_channels, t)
         elif tuple(noise.shape) != (b, self.inter_channels, t):
             expected = (b, self.inter_channels, t)
             raise ValueError(f"noise shape {tuple(noise.shape)} differs from the posterior's {expected}")
+        valid = t
+        if bucket:
+            t = bucket_length(valid)
+            spec, noise = pad_time(spec, t), pad_time(noise, t)
+        if not isinstance(spec, ttnn.Tensor):
+            spec_tt = upload(self.device, to_time_major(spec))
         mask = sequence_mask(spec_lengths, t).float()  # [B, T]
         segments = torch.eye(b).repeat_interleave(t, dim=0)  # [B*T, B]
         return TtConverterInputs(
@@ -127,6 +141,8 @@ class TtToneColorConverter:
             g_tgt=upload(self.device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),
             batch_size=b,
             length=t,
+            masked_decoder=bucket,
+            valid_length=valid if bucket else None,
         )
 
     # The four stages of `forward_all`, separately callable for per-stage benchmarks.
@@ -149,7 +165,8 @@ class TtToneColorConverter:
         """z_hat -> audio. z_hat is already masked (the flow keeps masked inputs masked), so the
         reference's z_hat * y_mask is the identity here and is not run."""
         speaker = None if self.zero_g else SpeakerRows(inputs.segments, inputs.g_tgt)
-        return self.dec(z_hat, inputs.batch_size, inputs.length, speaker)
+        mask = inputs.mask if inputs.masked_decoder else None
+        return self.dec(z_hat, inputs.batch_size, inputs.length, speaker, mask)
 
     def forward_all(self, inputs: TtConverterInputs) -> TtConverterOutputs:
         """Device-only voice conversion, keeping the latents."""
@@ -171,8 +188,10 @@ class TtToneColorConverter:
         g_tgt: torch.Tensor,
         tau: float = 0.3,
         noise: torch.Tensor | None = None,
+        bucket: bool = False,
     ) -> torch.Tensor:
-        """Torch in, torch audio [B, 1, T*hop] out: upload, device forward, download."""
-        inputs = self.prepare_inputs(spec, spec_lengths, g_src, g_tgt, tau, noise)
-        audio = ttnn.to_torch(self.forward(inputs)).float()
-        return from_time_major(audio, inputs.batch_size)
+        """Torch in, torch audio [B, 1, T*hop] out: upload, device forward, download (`bucket`: see
+        `prepare_inputs`; the padded samples are cut off)."""
+        inputs = self.prepare_inputs(spec, spec_lengths, g_src, g_tgt, tau, noise, bucket)
+        audio = from_time_major(ttnn.to_torch(self.forward(inputs)).float(), inputs.batch_size)
+        return audio if inputs.valid_length is None else audio[..., : inputs.valid_length * self.hop]

@@ -1,0 +1,50 @@
+# SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
+# SPDX-License-Identifier: Apache-2.0
+"""Shape buckets: input lengths padded up to a small fixed set, so programs and prepared conv weights exist
+per bucket (bounded) instead of per input length, and a traced region has a fixed shape.
+
+Converter frames (`CONVERTER_FRAMES`): 64 frames (0.74 s at hop 256 / 22.05 kHz), then steps of x1.25
+rounded up to a multiple of 32 frames (one tile of rows), up to 5,920 frames (68.7 s): 19 buckets. Padding
+costs at most 25 % more device work from 480 frames (5.6 s) up, up to 50 % on the smallest buckets, where
+the forward is dispatch-bound anyway (the device-time model: TRADEOFFS.md "TTNN: device-time model"); 19
+shapes per batch size bound the programs and the prepared-weight cache. Padded frames are masked
+everywhere, the decoder included (its per-item mask), so a bucketed item equals the item run alone at its
+own length.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+
+TILE_ROWS = 32
+
+
+def geometric_buckets(first: int, last: int, ratio: float = 1.25, multiple: int = TILE_ROWS) -> tuple[int, ...]:
+    """`first`, then x`ratio` rounded up to a multiple of `multiple`, until one reaches `last`."""
+    buckets = [first]
+    while buckets[-1] < last:
+        buckets.append(math.ceil(buckets[-1] * ratio / multiple) * multiple)
+    return tuple(buckets)
+
+
+CONVERTER_FRAMES = geometric_buckets(64, 5184)
+
+
+def bucket_length(length: int, buckets: Sequence[int] = CONVERTER_FRAMES) -> int:
+    """The smallest bucket holding `length`; an error past the largest (cut the input first)."""
+    if length < 1:
+        raise ValueError(f"length must be positive, got {length}")
+    for bucket in buckets:
+        if bucket >= length:
+            return bucket
+    raise ValueError(f"{length} frames exceed the largest bucket ({buckets[-1]}): split the input into segments")
+
+
+def pad_time(x: torch.Tensor, length: int) -> torch.Tensor:
+    """`x` [..., T] zero-padded on the right to `length` frames."""
+    if x.shape[-1] > length:
+        raise ValueError(f"cannot pad {x.shape[-1]} frames down to {length}")
+    return torch.nn.functional.pad(x, (0, length - x.shape[-1]))
