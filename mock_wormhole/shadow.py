@@ -130,6 +130,7 @@ class ShadowExecution:
         for name in _PREPARE_FUNCTIONS:
             self._patch(stack, ttnn, name, self._wrap_prepare(name, getattr(ttnn, name)))
         self._patch(stack, ttnn, "synchronize_device", self._wrap_synchronize(ttnn.synchronize_device))
+        self._patch(stack, ttnn, "copy_host_to_device_tensor", self._wrap_copy_to_device(ttnn.copy_host_to_device_tensor))
         for name, wrapper in self._method_wrappers(ttnn).items():
             self._patch(stack, ttnn.Tensor, name, wrapper)
         self._stack = stack
@@ -213,6 +214,21 @@ class ShadowExecution:
             return result
 
         return synchronize
+
+    def _wrap_copy_to_device(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """`ttnn.copy_host_to_device_tensor(host, device_tensor)` writes into an existing device tensor (a
+        persistent input of a traced region): the device tensor takes the host tensor's value."""
+
+        @functools.wraps(function)
+        def copy(host: Any, device_tensor: Any, *args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                result = function(host, device_tensor, *args, **kwargs)
+                name = "ttnn.copy_host_to_device_tensor"
+                values = [_copy(v) for v in self._values_for_input(name, host)]
+                self._set(device_tensor, [_conform(name, v, tuple(device_tensor.shape), "copied value") for v in values])
+                return result
+
+        return copy
 
     def _sweep(self) -> None:
         """Drop entries whose tensor is referenced only by this table (it can never be used again)."""

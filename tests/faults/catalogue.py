@@ -221,7 +221,7 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "converter-tau-not-applied",
         "tt/tone_color_converter.py",
-        "scaled_noise=upload(self.device, to_time_major(noise * tau)),",
+        "scaled_noise=upload(device, to_time_major(noise * tau)),",
         "scaled_noise=upload(self.device, to_time_major(noise)),",
         "the posterior draw is uploaded without the tau scale",
         BATCH,
@@ -245,16 +245,16 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "converter-g-src-items-swapped",
         "tt/tone_color_converter.py",
-        "g_src=upload(self.device, g_src[:, :, 0].reshape(1, 1, b, -1)),",
-        "g_src=upload(self.device, g_src[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
+        "g_src=upload(device, g_src[:, :, 0].reshape(1, 1, b, -1)),",
+        "g_src=upload(device, g_src[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
         "the batch items' source embeddings uploaded in reverse item order",
         BATCH,
     ),
     Fault(
         "converter-g-tgt-items-swapped",
         "tt/tone_color_converter.py",
-        "g_tgt=upload(self.device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),",
-        "g_tgt=upload(self.device, g_tgt[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
+        "g_tgt=upload(device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),",
+        "g_tgt=upload(device, g_tgt[:, :, 0].flip(0).reshape(1, 1, b, -1)),",
         "the batch items' target embeddings uploaded in reverse item order",
         BATCH,
     ),
@@ -634,6 +634,35 @@ CONVERTER_AND_CLONE_FAULTS += (
         '"BFLOAT8_B": 2048,',
         "bfloat8_b tiles priced at bf16 bytes",
         DEVICE_MODEL,
+    ),
+)
+
+# ---- shape buckets and the converter runner (tt/buckets.py, runner/converter_runner.py) ----
+BUCKETS = Selection("buckets", (OPENVOICE, f"{_TESTS}/test_runner.py", "-k", "bucket or runner or trace_safe"))
+CONVERTER_AND_CLONE_FAULTS += (
+    Fault(
+        "bucket-decoder-unmasked",
+        "tt/tone_color_converter.py",
+        "mask = inputs.mask if inputs.masked_decoder else None",
+        "mask = None",
+        "a bucketed conversion runs the decoder unmasked: the zero padding leaks into the last frames",
+        BUCKETS,
+    ),
+    Fault(
+        "bucket-noise-not-padded",
+        "tt/tone_color_converter.py",
+        "spec, noise = pad_time(spec, t), pad_time(noise, t)",
+        "spec, noise = pad_time(spec, t), torch.nn.functional.pad(noise, (t - valid, 0))",
+        "the posterior noise padded on the wrong side: valid frames get shifted noise",
+        BUCKETS,
+    ),
+    Fault(
+        "runner-skips-a-write",
+        "runner/converter_runner.py",
+        "        for name in INPUT_TENSORS:\n            ttnn.copy_host_to_device_tensor(",
+        "        for name in INPUT_TENSORS[:-1]:\n            ttnn.copy_host_to_device_tensor(",
+        "the runner writes every persistent input but the target speaker's (stale from the first request)",
+        BUCKETS,
     ),
 )
 

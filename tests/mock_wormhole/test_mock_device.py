@@ -226,6 +226,19 @@ def test_upload_does_not_alias_the_host_tensor(device):
     assert torch.equal(ttnn.to_torch(t), expected)
 
 
+def test_copy_into_a_persistent_device_tensor(device):
+    """ttnn.copy_host_to_device_tensor writes a new value into an existing device tensor (a traced region's
+    persistent input): the next op reads the new value, the device tensor keeps its buffer."""
+    import ttnn
+
+    persistent = ttnn.to_device(ttnn.from_torch(torch.ones(1, 1, 32, 32), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT), device)
+    address = persistent.buffer_address()
+    new = ttnn.from_torch(torch.full((1, 1, 32, 32), 3.0), dtype=ttnn.bfloat16, layout=ttnn.TILE_LAYOUT)
+    ttnn.copy_host_to_device_tensor(new, persistent)
+    assert persistent.buffer_address() == address
+    assert torch.equal(ttnn.to_torch(ttnn.add(persistent, persistent)).float(), torch.full((1, 1, 32, 32), 6.0))
+
+
 @pytest.mark.requires_mock("shadow value shapes")
 def test_shadow_shapes_differ_only_by_leading_ones(device):
     shadow = active()

@@ -33,9 +33,13 @@ def from_time_major(x: torch.Tensor, batch_size: int) -> torch.Tensor:
 
 
 def upload(
-    device: ttnn.Device, x: torch.Tensor, dtype: ttnn.DataType = ttnn.bfloat16, layout: ttnn.Layout = ttnn.TILE_LAYOUT
+    device: ttnn.Device | None,
+    x: torch.Tensor,
+    dtype: ttnn.DataType = ttnn.bfloat16,
+    layout: ttnn.Layout = ttnn.TILE_LAYOUT,
 ) -> ttnn.Tensor:
-    """A host tensor on `device` (DRAM, interleaved): weights once at load, inputs before a forward."""
+    """A host tensor on `device` (DRAM, interleaved): weights once at load, inputs before a forward; with
+    `device` None the same tensor left on the host (to be copied into a persistent device tensor)."""
     return ttnn.from_torch(x.float() if x.is_floating_point() else x, dtype=dtype, layout=layout, device=device)
 
 

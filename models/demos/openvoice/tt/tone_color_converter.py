@@ -101,6 +101,7 @@ class TtToneColorConverter:
         tau: float = 0.3,
         noise: torch.Tensor | None = None,
         bucket: bool = False,
+        on_host: bool = False,
     ) -> TtConverterInputs:
         """Upload spec [B, bins, T], lengths [B], g_src/g_tgt [B, gin, 1] and the posterior draw
         noise [B, inter, T] (standard normal, sampled when None); masks and S are built here.
@@ -110,10 +111,13 @@ class TtToneColorConverter:
 
         `bucket` (host spec only): T is padded up to its shape bucket (`tt/buckets.py`), spec and noise
         with zeros, and the decoder masks the padded frames, so every item equals its unpadded run.
+        `on_host`: the same tensors, not uploaded (what `runner.ConverterRunner` copies into its
+        persistent device inputs).
         """
+        device = None if on_host else self.device
         if isinstance(spec, ttnn.Tensor):
-            if bucket:
-                raise ValueError("bucket=True needs the spectrogram on the host (its padded frames must be zeros)")
+            if bucket or on_host:
+                raise ValueError("bucket / on_host need the spectrogram on the host (padded frames must be zeros)")
             b = len(spec_lengths)
             t = spec.shape[-2] // b
             spec_tt = cast(spec, ttnn.bfloat16)
@@ -129,16 +133,16 @@ class TtToneColorConverter:
             t = bucket_length(valid)
             spec, noise = pad_time(spec, t), pad_time(noise, t)
         if not isinstance(spec, ttnn.Tensor):
-            spec_tt = upload(self.device, to_time_major(spec))
+            spec_tt = upload(device, to_time_major(spec))
         mask = sequence_mask(spec_lengths, t).float()  # [B, T]
         segments = torch.eye(b).repeat_interleave(t, dim=0)  # [B*T, B]
         return TtConverterInputs(
             spec=spec_tt,
-            mask=upload(self.device, mask.reshape(1, 1, b * t, 1)),
-            scaled_noise=upload(self.device, to_time_major(noise * tau)),
-            segments=upload(self.device, segments.reshape(1, 1, b * t, b)),
-            g_src=upload(self.device, g_src[:, :, 0].reshape(1, 1, b, -1)),
-            g_tgt=upload(self.device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),
+            mask=upload(device, mask.reshape(1, 1, b * t, 1)),
+            scaled_noise=upload(device, to_time_major(noise * tau)),
+            segments=upload(device, segments.reshape(1, 1, b * t, b)),
+            g_src=upload(device, g_src[:, :, 0].reshape(1, 1, b, -1)),
+            g_tgt=upload(device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),
             batch_size=b,
             length=t,
             masked_decoder=bucket,
