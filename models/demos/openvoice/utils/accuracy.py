@@ -62,7 +62,7 @@ MOCK_BARS: dict[str, Bar] = {
     "audio": Bar(pcc=0.9985, max_rel=0.064),  # measured 7.2e-4 / 3.15e-2
     # a batch item vs the same item run alone (B=1), both on the device: only layout / tile padding
     # differs, so far tighter than either vs the reference
-    "batch_vs_alone": Bar(pcc=0.9999992, max_rel=0.0026),  # measured 4.1e-7 / 1.27e-3 (audio)
+    "batch_vs_alone": Bar(pcc=0.9999976, max_rel=0.0032),  # measured 1.2e-6 / 1.61e-3 (audio; fused leaky ReLU, was 4.1e-7)
     # one conv, transposed conv or speaker projection (bf16), every converter conv shape class
     "conv": Bar(pcc=0.999991, max_rel=0.0098),  # measured 4.6e-6 / 4.88e-3
     # clone path: float32 tensors, read by the matrix engine as TF32 (10 mantissa bits, truncated)
