@@ -81,8 +81,8 @@ PRECISE = Precision("HiFi3", fp32_acc=True)
 # module -> its precision; measured under the emulation (TRADEOFFS.md "TTNN: precision"): the cheapest option that
 # holds the bars, except where a cheaper one holds them but buys nothing, priced by the device-time model
 # (tools/device_model.py --rank, modelled, not measured; converter 5 s): flow HiFi2 with BF16 accumulation would
-# save 0.08 ms of 37 ms of kernels (0.2 %) for 17 % more flow error, bfloat8_b weights at most 0.15 ms (0.4 %):
-# the converter's DRAM traffic is activations, not weights. The generator's HiFi2 (4.7 %) fails its own module bar.
+# save 0.08 ms of 34 ms of kernels (0.2 %) for 17 % more flow error, bfloat8_b weights at most 0.15 ms (0.4 %):
+# the converter's DRAM traffic is activations, not weights. The generator's HiFi2 (5 %) fails its own module bar.
 PLAN: dict[str, Precision] = {
     "spectrogram": PRECISE,
     "reference_encoder": PRECISE,
