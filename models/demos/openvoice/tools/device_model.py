@@ -97,7 +97,7 @@ def combine(name: str, runs: Sequence[ModelledRun]) -> ModelledRun:
 
 def modelled_run(device: Any, model: str, seconds: float, batch: int = 1) -> ModelledRun:
     runs = [model_workload(w) for w in build_workloads(device, model, seconds, batch)]
-    return runs[0] if len(runs) == 1 and model != "clone" else combine(model, runs)
+    return runs[0] if len(runs) == 1 else combine(model, runs)
 
 
 # ---- pricing the open design choices --------------------------------------------------------------------------
