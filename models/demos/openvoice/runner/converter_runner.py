@@ -27,7 +27,6 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.tt.commons import from_time_major
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from models.demos.openvoice.utils.device import is_mock_device
 
@@ -67,10 +66,7 @@ class ConverterRunner:
     ) -> torch.Tensor:
         """Torch in, audio [B, 1, T*hop] out (T the unpadded frames), as `voice_conversion`."""
         host = self.tt.prepare_inputs(spec, spec_lengths, g_src, g_tgt, tau, noise, bucket=True, on_host=True)
-        region = self.region(host)
-        output = self.execute(region)
-        audio = from_time_major(ttnn.to_torch(output).float(), host.batch_size)
-        return audio[..., : host.valid_length * self.tt.hop]
+        return self.tt.download_audio(self.execute(self.region(host)), host)
 
     def region(self, host: TtConverterInputs) -> Region:
         """The region of `host`'s shape with `host` written into its persistent inputs (made on first use)."""

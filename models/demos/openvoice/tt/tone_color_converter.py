@@ -197,5 +197,9 @@ class TtToneColorConverter:
         """Torch in, torch audio [B, 1, T*hop] out: upload, device forward, download (`bucket`: see
         `prepare_inputs`; the padded samples are cut off)."""
         inputs = self.prepare_inputs(spec, spec_lengths, g_src, g_tgt, tau, noise, bucket)
-        audio = from_time_major(ttnn.to_torch(self.forward(inputs)).float(), inputs.batch_size)
+        return self.download_audio(self.forward(inputs), inputs)
+
+    def download_audio(self, audio: ttnn.Tensor, inputs: TtConverterInputs) -> torch.Tensor:
+        """A forward's audio [1, 1, B*T*hop, 1] -> torch [B, 1, T*hop], cut back to the unpadded frames when bucketed."""
+        audio = from_time_major(ttnn.to_torch(audio).float(), inputs.batch_size)
         return audio if inputs.valid_length is None else audio[..., : inputs.valid_length * self.hop]

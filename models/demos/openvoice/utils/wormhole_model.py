@@ -35,7 +35,6 @@ once, from the hardware facts above, and are not fitted per row.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -402,19 +401,3 @@ def by_op_type(predictions: list[Prediction]) -> list[dict[str, Any]]:
             }
         )
     return result
-
-
-def dump_records(records: list[OpRecord]) -> str:
-    """The records as JSON lines (for debugging a prediction by hand)."""
-    return "\n".join(
-        json.dumps(
-            {
-                "op": r.op_code,
-                "call": r.call,
-                "inputs": [t.describe() for t in r.inputs],
-                "outputs": [t.describe() for t in r.outputs],
-                "fidelity": r.math_fidelity,
-            }
-        )
-        for r in records
-    )
