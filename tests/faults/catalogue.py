@@ -221,8 +221,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "converter-tau-not-applied",
         "tt/tone_color_converter.py",
-        "scaled_noise=upload(device, to_time_major(noise * tau)),",
-        "scaled_noise=upload(self.device, to_time_major(noise)),",
+        "return self._assemble(device, spec_lengths, t, noise * tau, g_src, g_tgt",
+        "return self._assemble(device, spec_lengths, t, noise, g_src, g_tgt",
         "the posterior draw is uploaded without the tau scale",
         BATCH,
     ),
@@ -261,8 +261,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "converter-mask-ignores-lengths",
         "tt/tone_color_converter.py",
-        "mask = sequence_mask(spec_lengths, t).float()",
-        "mask = torch.ones(b, t)",
+        "mask = sequence_mask(lengths, t).float()  # [B, T]",
+        "mask = torch.ones(b, t)  # [B, T]",
         "the frame mask ignores the per-item lengths (every frame valid)",
         BATCH,
     ),
@@ -554,8 +554,8 @@ CONVERTER_AND_CLONE_FAULTS += (
     Fault(
         "speak-embeddings-swapped",
         "demo/speak.py",
-        "converted = self.cloner.convert(audio, g_src, target_se, tau=options.tau, noise=noise)",
-        "converted = self.cloner.convert(audio, target_se, g_src, tau=options.tau, noise=noise)",
+        "[(audio, g_src, target_se, options.tau, noise) for audio, noise in requests]",
+        "[(audio, target_se, g_src, options.tau, noise) for audio, noise in requests]",
         "speak converts from the target's embedding to the base speaker's (source and target swapped)",
         SPEAK_EMBEDDINGS,
     ),
@@ -638,6 +638,12 @@ CONVERTER_AND_CLONE_FAULTS += (
 )
 
 # ---- shape buckets and the converter runner (tt/buckets.py, runner/converter_runner.py) ----
+SPECTROGRAM_BATCH = Selection("spectrogram-batch", (PER_OP, "-k", "spectrogram_batch_items"))
+# Concurrent requests: converter batches (reference exact, device at the served-batch bar), MeloTTS batches, 20k text.
+SERVING = Selection(
+    "serving",
+    (f"{_TESTS}/test_concurrent_clones.py", f"{_TESTS}/test_speak.py", "-k", "concurrent or twenty_thousand"),
+)
 BUCKETS = Selection("buckets", (OPENVOICE, f"{_TESTS}/test_runner.py", "-k", "bucket or runner or trace_safe"))
 CONVERTER_AND_CLONE_FAULTS += (
     Fault(
@@ -659,10 +665,59 @@ CONVERTER_AND_CLONE_FAULTS += (
     Fault(
         "runner-skips-a-write",
         "runner/converter_runner.py",
-        "        for name in INPUT_TENSORS:\n            ttnn.copy_host_to_device_tensor(",
-        "        for name in INPUT_TENSORS[:-1]:\n            ttnn.copy_host_to_device_tensor(",
+        "        for name, tensor in host.device_tensors().items():\n",
+        "        for name, tensor in list(host.device_tensors().items())[:-1]:\n",
         "the runner writes every persistent input but the target speaker's (stale from the first request)",
         BUCKETS,
+    ),
+    # ---- serving: batched STFT, the request batcher, merged MeloTTS batches, long texts ----
+    Fault(
+        "batch-stft-zero-pads-instead-of-reflecting",
+        "tt/spectrogram.py",
+        'w = torch.nn.functional.pad(w, (self.pad, self.pad), mode="reflect")[0, 0, : rows * self.hop]',
+        'w = torch.nn.functional.pad(w, (self.pad, self.pad))[0, 0, : rows * self.hop]',
+        "the batched STFT pads each item with zeros instead of its reflection: first and last frames change",
+        SPECTROGRAM_BATCH,
+    ),
+    Fault(
+        "batch-stft-item-offset-off-by-one",
+        "tt/spectrogram.py",
+        "items = [ttnn.slice(magnitude, [b * rows, 0], [b * rows + frames, self.bins]) for b in range(batch_size)]",
+        "items = [ttnn.slice(magnitude, [b * rows + b, 0], [b * rows + b + frames, self.bins]) for b in range(batch_size)]",
+        "item b's frames cut b frames late from the batched STFT",
+        SPECTROGRAM_BATCH,
+    ),
+    Fault(
+        "batcher-results-to-the-wrong-requests",
+        "runner/batcher.py",
+        "for p, result in zip(pending, results):",
+        "for p, result in zip(pending, results[1:] + results[:1]):",
+        "the batcher hands each request the next request's result",
+        SERVING,
+    ),
+    Fault(
+        "served-batch-cut-to-the-longest",
+        "tt/tone_color_converter.py",
+        "return [audio[b, 0, : n * self.hop] for b, n in enumerate(inputs.lengths)]",
+        "return [audio[b, 0, : max(inputs.lengths) * self.hop] for b, n in enumerate(inputs.lengths)]",
+        "a served batch's items come back at the longest item's length (the padding not cut)",
+        SERVING,
+    ),
+    Fault(
+        "merged-prior-draw-offset-not-advanced",
+        "demo/backends.py",
+        "            start += count\n        return torch.cat(parts)",
+        "        return torch.cat(parts)",
+        "merged MeloTTS requests all draw the prior with the first request's y_lengths",
+        SERVING,
+    ),
+    Fault(
+        "long-text-first-batch-not-small",
+        "demo/speak.py",
+        "        limit = self.first_batch\n",
+        "        limit = self.max_batch\n",
+        "a long text's first MeloTTS batch is a full one: the first audio waits for max_batch sentences",
+        SERVING,
     ),
 )
 

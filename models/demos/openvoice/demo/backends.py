@@ -33,7 +33,7 @@ import atexit
 import functools
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -47,7 +47,8 @@ from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
-from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
+from models.demos.openvoice.runner.converter_runner import ConverterRunner
+from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.utils.config import OpenVoiceConfig
 from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
 
@@ -93,6 +94,71 @@ class SynthesisResult:
     sampling_rate: int
 
 
+def merge_key(request: SynthesisRequest) -> tuple:
+    """Requests with equal keys can share one MeloTTS batch: one model, one set of style controls, and a masked
+    decoder (unmasked, an item would hear the other items' padding)."""
+    r = request
+    mergeable = r.mask_decoder and callable(r.eps_p)  # a fixed eps_p tensor has the request's own T_y
+    return (r.language, r.noise_scale, r.length_scale, r.noise_scale_w, r.sdp_ratio, True if mergeable else id(r))
+
+
+@dataclass(frozen=True)
+class ConcatPriorDraw:
+    """The prior draws of merged requests: each request's `PriorDraw` of its own items' y_lengths, zero-padded to
+    the batch's T_y and stacked (each item's frames are what its request alone draws)."""
+
+    draws: tuple[PriorDraw, ...]
+    counts: tuple[int, ...]
+
+    def __call__(self, y_lengths: Sequence[int], channels: int) -> torch.Tensor:
+        t_y, parts, start = max(y_lengths), [], 0
+        for draw, count in zip(self.draws, self.counts):
+            eps = draw(y_lengths[start : start + count], channels)
+            parts.append(torch.nn.functional.pad(eps, (0, t_y - eps.shape[-1])))
+            start += count
+        return torch.cat(parts)
+
+
+def merge_requests(requests: Sequence[SynthesisRequest]) -> SynthesisRequest:
+    """Several requests of one `merge_key` as ONE padded batch (items in request order; `split_result` undoes it)."""
+    if len({merge_key(r) for r in requests}) != 1:
+        raise ValueError("only requests of one merge_key share a batch")
+    if len(requests) == 1:
+        return requests[0]
+    t_x = max(r.x.shape[-1] for r in requests)
+    pad = lambda x: torch.nn.functional.pad(x, (0, t_x - x.shape[-1]))  # noqa: E731  (padded tokens are masked)
+    cat = lambda name: torch.cat([pad(getattr(r, name)) for r in requests])  # noqa: E731
+    first = requests[0]
+    return replace(
+        first, x=cat("x"), tone=cat("tone"), languages=cat("languages"), bert=cat("bert"), ja_bert=cat("ja_bert"),
+        eps_sdp=cat("eps_sdp"), x_lengths=torch.cat([r.x_lengths for r in requests]),
+        sid=torch.cat([r.sid for r in requests]),
+        eps_p=ConcatPriorDraw(tuple(r.eps_p for r in requests), tuple(len(r.x_lengths) for r in requests)),
+    )  # fmt: skip
+
+
+def split_result(result: SynthesisResult, counts: Sequence[int]) -> list[SynthesisResult]:
+    """A merged batch's result back to its requests (`counts` items each, in order)."""
+    out, start = [], 0
+    for count in counts:
+        end = start + count
+        out.append(SynthesisResult(result.audio[start:end], result.frames[start:end], result.sampling_rate))
+        start = end
+    return out
+
+
+@dataclass(frozen=True)
+class ConversionRequest:
+    """One `convert`: a mono waveform at the model's rate re-voiced from `g_src` to `g_tgt` [1, gin, 1]; `noise` the
+    posterior's standard-normal draw [1, inter, T_spec] (sampled when None), scaled by `tau`."""
+
+    waveform: np.ndarray
+    g_src: torch.Tensor
+    g_tgt: torch.Tensor
+    tau: float
+    noise: torch.Tensor | None = None
+
+
 class Backend(Protocol):
     """What the pipeline needs from a model implementation (reference or TTNN)."""
 
@@ -101,10 +167,8 @@ class Backend(Protocol):
     def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
         """Mean speaker embedding [1, gin, 1] of mono waveforms at the model's rate."""
 
-    def voice_conversion(
-        self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
-    ) -> np.ndarray:
-        """Re-voice a mono waveform from `g_src` to `g_tgt` (noise: posterior draw [1, inter, T]); mono audio."""
+    def voice_conversions(self, requests: Sequence[ConversionRequest]) -> list[np.ndarray]:
+        """Several conversions (one device batch where the backend batches); mono audio per request, in order."""
 
     def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
         """MeloTTS `infer` of one padded batch (base-speaker audio per item)."""
@@ -153,6 +217,10 @@ class ReferenceBackend:
         out = self.converter.voice_conversion(spec, lengths, g_src, g_tgt, tau=tau, noise=noise)
         return out.audio[0, 0].numpy()
 
+    def voice_conversions(self, requests: Sequence[ConversionRequest]) -> list[np.ndarray]:
+        """One by one: upstream converts one waveform per call (the reference is the oracle, not a server)."""
+        return [self.voice_conversion(r.waveform, r.g_src, r.g_tgt, r.tau, r.noise) for r in requests]
+
     @torch.no_grad()
     def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
         if self.melo is None:
@@ -187,7 +255,9 @@ class TtnnBackend:
         owns_device: bool = False,
         max_program_cache_entries: int = PROGRAM_CACHE_MAX_ENTRIES,
         melo: MeloLoader | None = None,
+        traced: bool | None = None,
     ) -> None:
+        """`traced`: the converter runner's mode (None: traced on a card, eager on the mock)."""
         self.config = config
         self.max_program_cache_entries = max_program_cache_entries
         self.program_cache_clears = 0
@@ -199,7 +269,8 @@ class TtnnBackend:
         d = config.data
         self.speaker_encoder = TtSpeakerEncoder(device, ref_enc, d.filter_length, d.hop_length, d.win_length)
         self.converter = converter
-        self.tt_converter: TtToneColorConverter | None = None  # built on first use: cloning alone never needs it
+        self.traced = traced
+        self.converter_runner: ConverterRunner | None = None  # built on first use: cloning alone never needs it
         self.melo = melo
         self.tt_melo: dict[str, TtMeloTTS] = {}  # per model language, built on first use
 
@@ -227,6 +298,8 @@ class TtnnBackend:
         """Clear the device's program cache past `max_program_cache_entries` (between calls only)."""
         entries = self.device.num_program_cache_entries()
         if entries > self.max_program_cache_entries:
+            if self.converter_runner is not None:
+                self.converter_runner.release()  # a trace replays its programs: never keep one past a clear
             self.device.clear_program_cache()
             self.program_cache_clears += 1
             logger.info(f"program cache cleared: {entries} programs > {self.max_program_cache_entries}")
@@ -259,24 +332,29 @@ class TtnnBackend:
     def voice_conversion(
         self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
     ) -> np.ndarray:
-        """Re-voice a mono waveform (device spectrogram, then `TtToneColorConverter`); returns mono audio."""
+        """Re-voice one mono waveform (a batch of one, see `voice_conversions`)."""
+        return self.voice_conversions([ConversionRequest(waveform, g_src, g_tgt, tau, noise)])[0]
+
+    def voice_conversions(self, requests: Sequence[ConversionRequest]) -> list[np.ndarray]:
+        """Several conversions as ONE device batch through the converter runner: the waveforms padded to the shape
+        bucket of the longest, the STFT and the converter in one region (traced on a card), each item cut back to
+        its own length (each equals the item converted alone)."""
         if self.converter is None:
             raise RuntimeError("voice conversion needs the converter checkpoint (enc_q, flow, dec)")
         with self._lock:
             self._check_open()
             self._bound_program_cache()
-            if self.tt_converter is None:
-                self.tt_converter = TtToneColorConverter(self.device, self.converter)
-            inputs = self.prepare_conversion(self.upload(waveform), g_src, g_tgt, tau, noise)
-            audio = ttnn.to_torch(self.tt_converter.forward(inputs))
-        return audio.float().reshape(-1).numpy()
-
-    def prepare_conversion(
-        self, waveform: ttnn.Tensor, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None
-    ) -> TtConverterInputs:
-        """Device spectrogram of an uploaded waveform, handed to the converter without leaving the device."""
-        spec = self.speaker_encoder.spectrogram(waveform)  # [1, 1, T, bins], time-major
-        return self.tt_converter.prepare_inputs(spec, torch.tensor([spec.shape[-2]]), g_src, g_tgt, tau, noise)
+            if self.converter_runner is None:
+                tt = TtToneColorConverter(self.device, self.converter, spectrogram=self.speaker_encoder.spectrogram)
+                self.converter_runner = ConverterRunner(tt, traced=self.traced)
+            audio = self.converter_runner.convert_batch(
+                [torch.from_numpy(np.ascontiguousarray(r.waveform, dtype=np.float32)) for r in requests],
+                torch.cat([r.g_src for r in requests]),
+                torch.cat([r.g_tgt for r in requests]),
+                [r.tau for r in requests],
+                [r.noise for r in requests],
+            )
+        return [a.numpy() for a in audio]
 
     def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
         """MeloTTS `infer` of one padded batch on the device (`TtMeloTTS`); audio per item at 44.1 kHz."""

@@ -248,7 +248,7 @@ def build_speaker(args: argparse.Namespace) -> "TextToSpeech":
         tokenizer_dir = args.tokenizer_dir or bert_dir
         frontend, bert = Frontend(tokenizer_dir, nltk_dir), BertFeatures(bert_dir, tokenizer_dir=tokenizer_dir)
         spk2id = lambda language: dict(melo_config.data.spk2id)  # noqa: E731
-    return TextToSpeech(cloner, frontend, bert, spk2id, _base_se_loader(ses_dir, seed, args.checkpoint_dir), max_chars=args.max_chars)
+    return TextToSpeech(cloner, frontend, bert, spk2id, _base_se_loader(ses_dir, seed, args.checkpoint_dir))
 
 
 def cmd_speak(args: argparse.Namespace) -> int:
@@ -299,7 +299,7 @@ def _speak(tts: "TextToSpeech", args: argparse.Namespace, options: "SpeakOptions
 
 
 def _add_speak(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from models.demos.openvoice.demo.speak import LANGUAGES, MAX_TEXT_CHARS
+    from models.demos.openvoice.demo.speak import LANGUAGES
 
     speak = sub.add_parser("speak", parents=[common], help="say a text in a cloned voice (MeloTTS + converter)")
     speak.add_argument("text")
@@ -318,7 +318,6 @@ def _add_speak(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     speak.add_argument("--base-speakers", type=Path, help="folder of base-speaker SEs (default <checkpoint-dir>/base_speakers/ses)")
     speak.add_argument("--tokenizer-dir", type=Path, help="folder of <hub id>/ tokenizers (default <checkpoint-dir>/bert)")
     speak.add_argument("--nltk-dir", type=Path, help="NLTK data folder (default <checkpoint-dir>/nltk_data)")
-    speak.add_argument("--max-chars", type=int, default=MAX_TEXT_CHARS, help="longest text of one request (one MeloTTS batch)")
     speak.add_argument("--out", default="outputs/speech.wav")
     speak.set_defaults(func=cmd_speak)
 

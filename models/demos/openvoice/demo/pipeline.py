@@ -22,7 +22,17 @@ import numpy as np
 import torch
 from loguru import logger
 
-from models.demos.openvoice.demo.backends import Backend, SynthesisRequest, SynthesisResult
+from models.demos.openvoice.demo.backends import (
+    Backend,
+    ConversionRequest,
+    SynthesisRequest,
+    SynthesisResult,
+    merge_key,
+    merge_requests,
+    split_result,
+)
+from models.demos.openvoice.runner.batcher import RequestBatcher
+from models.demos.openvoice.tt.buckets import CONVERTER_BATCH_FRAMES, MELO_BATCH_TOKENS, bucket_length
 from models.demos.openvoice.utils.audio import AudioError, check_not_silent, load_audio, prepare_waveform, to_mono
 from models.demos.openvoice.utils.config import OpenVoiceConfig
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
@@ -32,6 +42,9 @@ from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 # It bounds the reference encoder's input (conv2d image of T x 513, GRU steps T / 64).
 SE_SEGMENT_SECONDS = 30.0
 MIN_REFERENCE_SECONDS = 0.5  # shorter clips hold too few frames for a stable embedding
+# Concurrent requests per device batch, and how long the first waits for company (TRADEOFFS.md "Serving").
+MAX_BATCH = 8
+BATCH_WAIT_MS = 5.0
 
 class SpeakerEmbeddingCache:
     """Embeddings keyed by (model, backend, audio content): repeated clones of one reference are free.
@@ -111,17 +124,38 @@ Clip = str | Path | np.ndarray | tuple[np.ndarray, int]  # path, waveform at the
 class VoiceCloner:
     """Upstream `ToneColorConverter.extract_se` / `convert`, with validated inputs and a cache.
 
-    Safe to share between threads: decoding and validation run concurrently, while the
-    backend (one device, one command queue) and the cache are used by one caller at a time.
-    `last_timing` is per thread.
+    Safe to share between threads (a server's request handlers): decoding and validation run on the caller's
+    thread; `convert` and `synthesize` requests that arrive while the device is busy are gathered into one
+    device batch (`runner/batcher.py`): at most `max_batch` requests, waiting at most `batch_wait_ms` for more,
+    conversions of one shape bucket within `CONVERTER_BATCH_FRAMES`, syntheses of one model and one set of
+    style controls within `MELO_BATCH_TOKENS` (TRADEOFFS.md "Serving": the limits and why). Each request gets
+    what it gets alone (at the batch-vs-alone bar). Clones and the cache are used by one caller at a time.
+    `last_timing` is per thread (it includes the wait for the batch).
     """
 
-    def __init__(self, config: OpenVoiceConfig, backend: Backend, cache: SpeakerEmbeddingCache) -> None:
+    def __init__(
+        self,
+        config: OpenVoiceConfig,
+        backend: Backend,
+        cache: SpeakerEmbeddingCache,
+        max_batch: int = MAX_BATCH,
+        batch_wait_ms: float = BATCH_WAIT_MS,
+    ) -> None:
         self.config = config
         self.backend = backend
         self.cache = cache
         self._lock = threading.Lock()
         self._local = threading.local()
+        d = config.data
+        frames = lambda r: bucket_length(int(spectrogram_lengths([r.waveform.size], d.filter_length, d.hop_length)[0]))  # noqa: E731
+        self.conversions: RequestBatcher[ConversionRequest, np.ndarray] = RequestBatcher(
+            backend.voice_conversions, max_batch, batch_wait_ms, key=frames, cost=frames,
+            max_cost=CONVERTER_BATCH_FRAMES, name="convert-batcher",
+        )  # fmt: skip
+        self.syntheses: RequestBatcher[SynthesisRequest, SynthesisResult] = RequestBatcher(
+            self._synthesize_merged, max_batch, batch_wait_ms, key=merge_key,
+            cost=lambda r: r.x.numel(), max_cost=MELO_BATCH_TOKENS, name="synthesis-batcher",
+        )  # fmt: skip
 
     @property
     def sampling_rate(self) -> int:
@@ -187,6 +221,21 @@ class VoiceCloner:
         """Re-voice `source` (path, waveform at the model's rate, or (waveform, rate)) from speaker
         `g_src` to `g_tgt` [1, gin, 1]; `tau` (>= 0) scales the posterior noise, whose standard-normal
         draw `noise` [1, inter, T_spec] is sampled when None."""
+        return self.convert_many([(source, g_src, g_tgt, tau, noise)])[0]
+
+    def convert_many(
+        self, requests: Sequence[tuple[Clip, torch.Tensor, torch.Tensor, float, torch.Tensor | None]]
+    ) -> list[np.ndarray]:
+        """Several `convert(source, g_src, g_tgt, tau, noise)` queued at once (they share device batches)."""
+        checked = [self._conversion_request(*r) for r in requests]
+        start = time.perf_counter()
+        out = self.conversions.submit_many(checked)
+        self._local.timing = Timing(time.perf_counter() - start, sum(r.waveform.size for r in checked) / self.sampling_rate)
+        return out
+
+    def _conversion_request(
+        self, source: Clip, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None
+    ) -> ConversionRequest:
         if not np.isfinite(tau) or tau < 0:
             raise ValueError(f"tau must be a finite number >= 0, got {tau}")
         self._check_embedding(g_src, "source embedding")
@@ -197,22 +246,21 @@ class VoiceCloner:
             spectrogram_lengths([audio.size], self.config.data.filter_length, self.config.data.hop_length)
         except ValueError as error:
             raise AudioError(f"{name}: too short to convert ({error})") from error
-        with self._lock:
-            start = time.perf_counter()
-            if noise is None:  # keep the 4-argument call for backends written before `noise`
-                out = self.backend.voice_conversion(audio, g_src, g_tgt, tau)
-            else:
-                out = self.backend.voice_conversion(audio, g_src, g_tgt, tau, noise)
-            elapsed = time.perf_counter() - start
-        self._local.timing = Timing(elapsed, audio.size / self.sampling_rate)
-        return out
+        return ConversionRequest(audio, g_src, g_tgt, tau, noise)
 
     def synthesize(self, request: SynthesisRequest) -> SynthesisResult:
-        """MeloTTS on the backend, one padded batch (serialised with the other calls, like `convert`)."""
-        with self._lock:
-            start = time.perf_counter()
-            result = self.backend.synthesize(request)
-            elapsed = time.perf_counter() - start
+        """MeloTTS on the backend: the request's padded batch, merged with concurrent requests of its `merge_key`."""
+        start = time.perf_counter()
+        result = self.syntheses.submit(request)
         audio_seconds = sum(a.size for a in result.audio) / result.sampling_rate
-        self._local.timing = Timing(elapsed, audio_seconds)
+        self._local.timing = Timing(time.perf_counter() - start, audio_seconds)
         return result
+
+    def _synthesize_merged(self, requests: list[SynthesisRequest]) -> list[SynthesisResult]:
+        counts = [len(r.x_lengths) for r in requests]
+        return split_result(self.backend.synthesize(merge_requests(requests)), counts)
+
+    def close(self) -> None:
+        """Stop the batchers' worker threads (waiting requests are served first)."""
+        self.conversions.close()
+        self.syntheses.close()

@@ -6,7 +6,7 @@
     -> sentences, split as upstream (`melo.split_utils.split_sentence` on the model's TEXT language: EN/ES/FR
        pieces of <= 512 characters, ZH (= ZH_MIX_EN), JP, KR after punctuation)
     -> per sentence the frontend (g2p, ids, BERT features; host, text/)
-    -> MeloTTS: ALL sentences of the request as ONE padded batch (upstream loops over them), on the backend
+    -> MeloTTS: the sentences in padded batches (`sentence_batches`; upstream loops over them one by one), on the backend
     -> base-speaker audio at 44.1 kHz, each item cut to its own y_length * 512 samples
     -> resampled to 22.05 kHz by utils/audio.py (soxr_hq, as upstream's librosa.load)
     -> converter per sentence: source SE = the base speaker's SE, target SE = the clone's
@@ -24,6 +24,10 @@ and the converter's posterior noise -- is keyed by (seed, purpose, sentence text
 whatever batch it is in and on either backend. eps_p is only shaped once the durations are known, so the
 request carries it as a function of the y_lengths (`SentencePriorDraw`). With the decoder masked per item
 (`SynthesisRequest.mask_decoder`) a batch of sentences equals the sentences one by one.
+
+Any length: a text is spoken as consecutive batches of sentences (`sentence_batches`: one sentence first, for
+the time to first audio, then up to `max_batch` sentences within `max_batch_tokens`), each synthesized, converted
+and yielded before the next one's frontend runs, so memory is bounded by one batch.
 """
 
 from __future__ import annotations
@@ -41,10 +45,11 @@ from loguru import logger
 
 from models.demos.openvoice.utils.audio import prepare_waveform
 from models.demos.openvoice.demo.backends import MELO_SAMPLING_RATE, SynthesisRequest
-from models.demos.openvoice.demo.pipeline import VoiceCloner
+from models.demos.openvoice.demo.pipeline import MAX_BATCH, VoiceCloner
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths
 from models.demos.openvoice.reference.text_encoder import BERT_CHANNELS, JA_BERT_CHANNELS
 from models.demos.openvoice.text.bert import BertFeatures
+from models.demos.openvoice.tt.buckets import MELO_BATCH_TOKENS
 from models.demos.openvoice.text.frontend import (
     Frontend,
     FrontendError,
@@ -56,9 +61,10 @@ from models.demos.openvoice.text.frontend import (
 
 LANGUAGES = ("EN", "ES", "FR", "ZH", "JP", "KR")  # the MeloTTS models OpenVoice V2 ships base speakers for
 SENTENCE_SILENCE_SECONDS = 0.05  # upstream audio_numpy_concat, divided by speed
-# One request is ONE MeloTTS batch: every sentence padded to the longest and all frames of all sentences on
-# the device at once (B * T_y rows through the flow and the decoder). Longer texts belong in several requests.
-MAX_TEXT_CHARS = 2000
+# A text of any length is spoken as consecutive MeloTTS batches of sentences (`sentence_batches`): the first
+# batch is ONE sentence (time to first audio is one sentence's work), the next ones hold at most
+# MAX_BATCH sentences and MELO_BATCH_TOKENS padded tokens, so device and host memory stay bounded by one batch.
+FIRST_BATCH_SENTENCES = 1
 
 
 @dataclass(frozen=True)
@@ -149,18 +155,23 @@ class TextToSpeech:
         bert: BertFeatures,
         spk2id: Callable[[str], dict[str, int]],
         base_se: Callable[[str], torch.Tensor],
-        max_chars: int = MAX_TEXT_CHARS,
+        max_batch: int = MAX_BATCH,
+        max_batch_tokens: int = MELO_BATCH_TOKENS,
+        first_batch: int = FIRST_BATCH_SENTENCES,
     ) -> None:
+        """Per MeloTTS batch of one text: at most `max_batch` sentences and `max_batch_tokens` padded tokens, the
+        first batch at most `first_batch` sentences."""
         self.cloner = cloner
         self.frontend = frontend
         self.bert = bert
         self.spk2id = spk2id
         self.base_se = base_se
-        self.max_chars = max_chars
+        self.max_batch, self.max_batch_tokens, self.first_batch = max_batch, max_batch_tokens, first_batch
 
-    def with_cloner(self, cloner: VoiceCloner) -> "TextToSpeech":
-        """The same frontend, BERT, speakers and limit on another cloner (e.g. its TTNN twin)."""
-        return TextToSpeech(cloner, self.frontend, self.bert, self.spk2id, self.base_se, self.max_chars)
+    def with_cloner(self, cloner: VoiceCloner, **limits: int) -> "TextToSpeech":
+        """The same frontend, BERT, speakers and batch limits (or `limits` instead) on another cloner."""
+        kept = {"max_batch": self.max_batch, "max_batch_tokens": self.max_batch_tokens, "first_batch": self.first_batch}
+        return TextToSpeech(cloner, self.frontend, self.bert, self.spk2id, self.base_se, **{**kept, **limits})
 
     @property
     def sampling_rate(self) -> int:
@@ -174,15 +185,9 @@ class TextToSpeech:
         return check_speaker(language, speaker)
 
     def sentences(self, text: str, language: str) -> list[str]:
-        """Upstream's split, after the empty-text and length checks."""
+        """Upstream's split, after the empty-text check."""
         if not isinstance(text, str) or not text.strip():
             raise FrontendError("empty text: nothing to say")
-        if len(text) > self.max_chars:
-            raise FrontendError(
-                f"text is {len(text)} characters, over the {self.max_chars}-character limit of one request: a request "
-                "is ONE MeloTTS batch (every sentence padded to the longest, all of its frames on the device at once); "
-                "split the text into several requests"
-            )
         pieces = [p for p in split_sentences(text, model_text_language(language)) if p.strip()]
         if not pieces:  # the splitter drops pieces of punctuation only
             raise FrontendError(f"nothing pronounceable in {text!r} for {language}")
@@ -197,23 +202,49 @@ class TextToSpeech:
         bert, ja_bert = self.bert.for_tts(features)
         return features, bert, ja_bert
 
-    def request(self, sentences: list[str], language: str, speaker: str, options: SpeakOptions, seed: int) -> SynthesisRequest:
-        """The frontend per sentence, padded into one MeloTTS batch with the seeded duration draws."""
-        items = [self.features(s, language) for s in sentences]
-        b, t = len(items), max(len(f) for f, _, _ in items)
+    def sentence_batches(
+        self, sentences: Sequence[str], language: str
+    ) -> Iterator[list[tuple[str, FrontendOutput, torch.Tensor, torch.Tensor]]]:
+        """The sentences with their frontend features, in order, as MeloTTS batches: first `first_batch` sentences,
+        then up to `max_batch` sentences whose padded tokens (count x longest) stay within `max_batch_tokens` (a
+        longer sentence goes alone). Lazy: the frontend runs one batch ahead of the device at most."""
+        batch: list[tuple[str, FrontendOutput, torch.Tensor, torch.Tensor]] = []
+        limit = self.first_batch
+        for sentence in sentences:
+            item = (sentence, *self.features(sentence, language))
+            longest = max([len(item[1])] + [len(f) for _, f, _, _ in batch])
+            if batch and (len(batch) >= limit or (len(batch) + 1) * longest > self.max_batch_tokens):
+                yield batch
+                batch, limit = [], self.max_batch
+            batch.append(item)
+        if batch:
+            yield batch
+
+    def request(
+        self,
+        items: Sequence[tuple[str, FrontendOutput, torch.Tensor, torch.Tensor]],
+        language: str,
+        speaker: str,
+        options: SpeakOptions,
+        seed: int,
+    ) -> SynthesisRequest:
+        """Sentences with their features (`sentence_batches`), padded into one MeloTTS batch with the seeded
+        duration draws."""
+        sentences = [sentence for sentence, _, _, _ in items]
+        b, t = len(items), max(len(f) for _, f, _, _ in items)
         spk2id = self.spk2id(language)
         if speaker not in spk2id:
             raise FrontendError(f"speaker {speaker!r} is not in the {language} model's spk2id {sorted(spk2id)}")
         x, tone, lang = (torch.zeros(b, t, dtype=torch.long) for _ in range(3))
         bert, ja_bert = torch.zeros(b, BERT_CHANNELS, t), torch.zeros(b, JA_BERT_CHANNELS, t)
         eps_sdp = torch.zeros(b, 2, t)
-        for i, (sentence, (f, bert_i, ja_bert_i)) in enumerate(zip(sentences, items)):
+        for i, (sentence, f, bert_i, ja_bert_i) in enumerate(items):
             n = len(f)
             x[i, :n], tone[i, :n], lang[i, :n] = f.phone_ids, f.tone_ids, f.language_ids
             bert[i, :, :n], ja_bert[i, :, :n] = bert_i, ja_bert_i
             eps_sdp[i, :, :n] = _randn(seed, "sdp", sentence, 2, n)
         return SynthesisRequest(
-            language=language, x=x, x_lengths=torch.tensor([len(f) for f, _, _ in items]),
+            language=language, x=x, x_lengths=torch.tensor([len(f) for _, f, _, _ in items]),
             sid=torch.full((b,), spk2id[speaker], dtype=torch.long), tone=tone, languages=lang, bert=bert,
             ja_bert=ja_bert, eps_sdp=eps_sdp, eps_p=SentencePriorDraw(seed, tuple(sentences)),
             noise_scale=options.noise_scale, length_scale=1.0 / options.speed, noise_scale_w=options.noise_scale_w,
@@ -228,22 +259,32 @@ class TextToSpeech:
         speaker: str | None = None,
         options: SpeakOptions = SpeakOptions(),
     ) -> Iterator[SpokenSentence]:
-        """Each sentence's converted audio as soon as it is ready (MeloTTS runs once, for all sentences)."""
+        """Each sentence's converted audio, in order, as soon as its batch is ready: MeloTTS per batch of sentences
+        (`sentence_batches`), then the batch's sentences converted together (one converter batch where they share
+        a shape bucket). Memory is bounded by one batch whatever the text's length."""
         start = time.perf_counter()
         speaker = self.check_language(language, speaker)
         seed = options.seed if options.seed is not None else secrets.randbits(31)
         sentences = self.sentences(text, language)
         logger.info(f"{len(sentences)} sentence(s), {language} speaker {speaker}, seed {seed}")
         g_src = self.base_se(speaker)
-        synthesized = self.cloner.synthesize(self.request(sentences, language, speaker, options, seed))
         d = self.cloner.config.data
-        for i, sentence in enumerate(sentences):
-            base = synthesized.audio[i]
-            audio = prepare_waveform(base, MELO_SAMPLING_RATE, self.sampling_rate, name=f"sentence {i + 1} (MeloTTS)")
-            frames = int(spectrogram_lengths([audio.size], d.filter_length, d.hop_length)[0])
-            noise = _randn(seed, "converter", sentence, 1, self.cloner.config.model.inter_channels, frames)
-            converted = self.cloner.convert(audio, g_src, target_se, tau=options.tau, noise=noise)
-            yield SpokenSentence(i, sentence, converted, base, synthesized.frames[i], time.perf_counter() - start)
+        index = 0
+        for items in self.sentence_batches(sentences, language):
+            synthesized = self.cloner.synthesize(self.request(items, language, speaker, options, seed))
+            requests = []
+            for i, (sentence, _, _, _) in enumerate(items):
+                audio = prepare_waveform(
+                    synthesized.audio[i], MELO_SAMPLING_RATE, self.sampling_rate, name=f"sentence {index + i + 1} (MeloTTS)"
+                )
+                frames = int(spectrogram_lengths([audio.size], d.filter_length, d.hop_length)[0])
+                noise = _randn(seed, "converter", sentence, 1, self.cloner.config.model.inter_channels, frames)
+                requests.append((audio, noise))
+            converted = self.cloner.convert_many([(audio, g_src, target_se, options.tau, noise) for audio, noise in requests])
+            for i, (sentence, _, _, _) in enumerate(items):
+                ready = time.perf_counter() - start
+                yield SpokenSentence(index, sentence, converted[i], synthesized.audio[i], synthesized.frames[i], ready)
+                index += 1
 
     def speak(
         self,

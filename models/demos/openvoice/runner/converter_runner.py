@@ -3,10 +3,11 @@
 """Converter forwards at fixed shapes on persistent device buffers: traced with two command queues on a
 card, the identical region run eagerly on the mock.
 
-Per (batch size, frame bucket) one `Region`: persistent device inputs (allocated once, by uploading the
-first request of that shape), the forward's output tensor and, on a card, the trace of the forward. A
-request is padded to its bucket on the host (`prepare_inputs(bucket=True, on_host=True)`: zeros and
-masks, so every item equals its unpadded run), each input is written into its persistent tensor with
+Per (batch size, frame bucket, input kind) one `Region`: persistent device inputs (allocated once, by
+uploading the first request of that shape), the forward's output tensor and, on a card, the trace of the
+forward. A request is padded to its bucket on the host, either as a spectrogram (`prepare_inputs(bucket=True,
+on_host=True)`) or as the waveforms of a batch of requests (`convert_batch`, `prepare_batch(on_host=True)`:
+the STFT then runs inside the region); zeros and masks make every item equal its unpadded run. Each input is written into its persistent tensor with
 `ttnn.copy_host_to_device_tensor` on the write queue (queue 1 when the device has two command queues),
 an event makes the compute queue (0) wait for the writes, then the region runs: `ttnn.execute_trace` on a
 card; on the mock, where trace capture segfaults (../shared/docs/ttnn-without-hardware.md), the same
@@ -20,8 +21,8 @@ graph capture). Regions are bounded (`max_regions`, least recently used released
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
 
 import torch
 import ttnn
@@ -30,8 +31,6 @@ from loguru import logger
 from models.demos.openvoice.tt.tone_color_converter import TtConverterInputs, TtToneColorConverter
 from models.demos.openvoice.utils.device import is_mock_device
 
-# the device tensors of TtConverterInputs, written per request
-INPUT_TENSORS = tuple(f.name for f in fields(TtConverterInputs) if f.type in ("ttnn.Tensor", ttnn.Tensor))
 WRITE_QUEUE, COMPUTE_QUEUE = 1, 0
 
 
@@ -53,7 +52,7 @@ class ConverterRunner:
         self.traced = (not is_mock_device()) if traced is None else traced
         self.write_queue = (WRITE_QUEUE if self.traced else COMPUTE_QUEUE) if write_queue is None else write_queue
         self.max_regions = max_regions
-        self.regions: OrderedDict[tuple[int, int], Region] = OrderedDict()
+        self.regions: OrderedDict[tuple[int, int, bool], Region] = OrderedDict()
 
     def __call__(
         self,
@@ -68,16 +67,28 @@ class ConverterRunner:
         host = self.tt.prepare_inputs(spec, spec_lengths, g_src, g_tgt, tau, noise, bucket=True, on_host=True)
         return self.tt.download_audio(self.execute(self.region(host)), host)
 
+    def convert_batch(
+        self,
+        waveforms: Sequence[torch.Tensor],
+        g_src: torch.Tensor,
+        g_tgt: torch.Tensor,
+        taus: Sequence[float],
+        noises: Sequence[torch.Tensor | None],
+    ) -> list[torch.Tensor]:
+        """Requests from their waveforms (`prepare_batch`: the STFT inside the region) -> each item's audio."""
+        host = self.tt.prepare_batch(waveforms, g_src, g_tgt, taus, noises, on_host=True)
+        return self.tt.download_items(self.execute(self.region(host)), host)
+
     def region(self, host: TtConverterInputs) -> Region:
         """The region of `host`'s shape with `host` written into its persistent inputs (made on first use)."""
-        key = (host.batch_size, host.length)
+        key = (host.batch_size, host.length, host.waveform is not None)
         if key in self.regions:
             self.regions.move_to_end(key)
             region = self.regions[key]
             self.write(host, region)
             return region
-        persistent = {name: ttnn.to_device(getattr(host, name), self.device) for name in INPUT_TENSORS}
-        region = Region(TtConverterInputs(**{**{f.name: getattr(host, f.name) for f in fields(host)}, **persistent}))
+        persistent = {name: ttnn.to_device(tensor, self.device) for name, tensor in host.device_tensors().items()}
+        region = Region(replace(host, **persistent))
         if self.traced:
             self.capture(region)
         self.regions[key] = region
@@ -85,13 +96,13 @@ class ConverterRunner:
             _, evicted = self.regions.popitem(last=False)
             if evicted.trace_id is not None:
                 ttnn.release_trace(self.device, evicted.trace_id)
-        logger.info(f"converter region for B={key[0]}, {key[1]} frames ({'traced' if self.traced else 'eager'})")
+        logger.info(f"converter region for B={key[0]}, {key[1]} frames{' from waveforms' if key[2] else ''} ({'traced' if self.traced else 'eager'})")
         return region
 
     def write(self, host: TtConverterInputs, region: Region) -> None:
         """Every input into its persistent tensor on the write queue; the compute queue waits for them."""
-        for name in INPUT_TENSORS:
-            ttnn.copy_host_to_device_tensor(getattr(host, name), getattr(region.inputs, name), cq_id=self.write_queue)
+        for name, tensor in host.device_tensors().items():
+            ttnn.copy_host_to_device_tensor(tensor, getattr(region.inputs, name), cq_id=self.write_queue)
         if self.write_queue != COMPUTE_QUEUE:
             ttnn.wait_for_event(COMPUTE_QUEUE, ttnn.record_event(self.device, self.write_queue))
 

@@ -350,6 +350,30 @@ def test_spectrogram_edge_lengths(device, num_samples: int) -> None:
     assert_spectrogram_close(device, f"spectrogram {num_samples} samples", expected, actual)  # measured <= 9.5e-7; bars 1e-5
 
 
+@DEVICE
+def test_spectrogram_batch_items_equal_each_alone(device) -> None:
+    """`TtSpectrogram.batch` (the served conversion's STFT: items reflect-padded on the host, end to end in one
+    matmul, each cut to the batch's frames): every item's valid frames equal the item's own spectrogram -- the
+    first and last frames included (reflection at the item's OWN end, not the batch's), bit for bit on the mock --
+    and the padded frames past the item's reflected signal are silence (the converter masks every padded frame)."""
+    spec = TtSpectrogram(device)
+    lengths = (22050 + 37, 3000, 12000)  # 86, 11, 46 frames: a 96-frame batch
+    waveforms = [torch.randn(n, generator=torch.Generator().manual_seed(n)) * 0.3 for n in lengths]
+    frames = 96
+    padded = ttnn.from_torch(spec.pad_batch(waveforms, frames), dtype=ttnn.float32, layout=ttnn.ROW_MAJOR_LAYOUT, device=device)
+    batch = ttnn.to_torch(spec.batch(padded, len(waveforms), frames)).reshape(len(waveforms), frames, spec.bins)
+    for b, waveform in enumerate(waveforms):
+        alone = ttnn.to_torch(spec(spec.upload(waveform))).reshape(-1, spec.bins)
+        n = alone.shape[0]
+        assert n == spec.num_frames(waveform.numel())
+        assert torch.equal(batch[b, :n], alone), f"item {b}: max diff {(batch[b, :n] - alone).abs().max():.3g}"
+        # past the reflected signal, frames of zeros: sqrt(MAGNITUDE_EPS) (the few between read its reflected tail)
+        silent = -(-(waveform.numel() + 2 * spec.pad) // spec.hop)
+        assert torch.allclose(batch[b, silent:], torch.full_like(batch[b, silent:], 1e-3), rtol=0, atol=1e-9), b
+    with pytest.raises(ValueError, match="frames > the batch"):
+        spec.pad_batch(waveforms, 80)
+
+
 def _round_mantissa(x: torch.Tensor, bits: int) -> torch.Tensor:
     """Truncate float32 values to `bits` explicit mantissa bits (how the unpacker turns float32 into tf32)."""
     as_int = x.float().contiguous().view(torch.int32)

@@ -13,7 +13,7 @@ import pytest
 import torch
 import ttnn
 
-from models.demos.openvoice.runner.converter_runner import INPUT_TENSORS, ConverterRunner
+from models.demos.openvoice.runner.converter_runner import ConverterRunner
 from models.demos.openvoice.tests.helpers import DEVICE, converter_golden, requires_device
 from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.utils.graph_report import assert_no_host_round_trip, capture
@@ -48,7 +48,7 @@ def test_runner_equals_the_direct_conversion(device, shared_data: Path) -> None:
         actual = runner(*request)
         assert actual.shape == expected.shape == (2, 1, 40 * tt.hop)
         assert torch.equal(actual, expected)
-    assert list(runner.regions) == [(2, 64)]
+    assert list(runner.regions) == [(2, 64, False)]
 
 
 @DEVICE
@@ -63,7 +63,7 @@ def test_region_is_trace_safe(device, shared_data: Path) -> None:
     for request in _requests(case):
         host = tt.prepare_inputs(*request, bucket=True, on_host=True)
         region = runner.region(host)
-        addresses.append([getattr(region.inputs, name).buffer_address() for name in INPUT_TENSORS])
+        addresses.append([t.buffer_address() for t in region.inputs.device_tensors().values()])
         runner.execute(region)  # first run at this shape prepares conv weights (uploads): not the traced call
         ttnn.synchronize_device(device)  # the previous output is gone, as a trace's outputs are its own buffers
         report = capture(runner.execute, region)

@@ -7,7 +7,8 @@ Converter frames (`CONVERTER_FRAMES`): 64 frames (0.74 s at hop 256 / 22.05 kHz)
 rounded up to a multiple of 32 frames (one tile of rows), up to 5,920 frames (68.7 s): 19 buckets. Padding
 costs at most 25 % more device work from 480 frames (5.6 s) up, up to 50 % on the smallest buckets, where
 the forward is dispatch-bound anyway (the device-time model: TRADEOFFS.md "TTNN: device-time model"); 19
-shapes per batch size bound the programs and the prepared-weight cache. Padded frames are masked
+shapes per batch size bound the programs and the prepared-weight cache; a longer input (a rare, very long
+source) rounds up to a multiple of `LONG_STEP`. Padded frames are masked
 everywhere, the decoder included (its per-item mask), so a bucketed item equals the item run alone at its
 own length.
 """
@@ -31,16 +32,23 @@ def geometric_buckets(first: int, last: int, ratio: float = 1.25, multiple: int 
 
 
 CONVERTER_FRAMES = geometric_buckets(64, 5184)
+LONG_STEP = 1024  # frames (11.9 s): past the largest bucket a length rounds up to a multiple of this
+# Device batches of concurrent requests hold at most this many (bucketed) frames / tokens in all: a batch
+# never needs more device memory than the longest single request (the largest converter bucket; a MeloTTS
+# sentence of 1,024 tokens, about 500 phones, ~35 s of speech), whatever the batch size.
+CONVERTER_BATCH_FRAMES = CONVERTER_FRAMES[-1]
+MELO_BATCH_TOKENS = 1024
 
 
-def bucket_length(length: int, buckets: Sequence[int] = CONVERTER_FRAMES) -> int:
-    """The smallest bucket holding `length`; an error past the largest (cut the input first)."""
+def bucket_length(length: int, buckets: Sequence[int] = CONVERTER_FRAMES, beyond: int = LONG_STEP) -> int:
+    """The smallest bucket holding `length`; past the largest, the next multiple of `beyond` (rare, very long
+    inputs: still one shape per `beyond` frames, never a silent cut)."""
     if length < 1:
         raise ValueError(f"length must be positive, got {length}")
     for bucket in buckets:
         if bucket >= length:
             return bucket
-    raise ValueError(f"{length} frames exceed the largest bucket ({buckets[-1]}): split the input into segments")
+    return math.ceil(length / beyond) * beyond
 
 
 def pad_time(x: torch.Tensor, length: int) -> torch.Tensor:

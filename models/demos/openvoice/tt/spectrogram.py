@@ -31,6 +31,7 @@ error <= 2^-8, on 2 x 384 of the N samples only.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 import ttnn
@@ -141,6 +142,11 @@ class TtSpectrogram:
             right = self._reflect(ttnn.slice(waveform, [0, n - pad - 1], [1, n - 1]))
             padded = ttnn.concat([left, waveform, right], dim=-1)
         padded = ttnn.slice(padded, [0, 0], [1, rows * self.hop])
+        return ttnn.reshape(self._magnitude(padded, rows), (1, 1, frames, self.bins))
+
+    def _magnitude(self, padded: ttnn.Tensor, rows: int) -> ttnn.Tensor:
+        """Padded signal [1, rows * hop] -> magnitudes [rows - k + 1, bins] of every frame in it."""
+        frames = rows - self.rows_per_frame + 1
         # Reshape in TILE layout: a row-major reshape of one long row needs the whole row in one L1 page.
         grid = ttnn.reshape(ttnn.to_layout(padded, ttnn.TILE_LAYOUT), (rows, self.hop))
         # Frame t = rows t..t+k-1 side by side: [T, n_fft].
@@ -149,5 +155,33 @@ class TtSpectrogram:
         power = ttnn.square(spectrum)
         half = self.bins_padded
         power = ttnn.add(ttnn.slice(power, [0, 0], [frames, self.bins]), ttnn.slice(power, [0, half], [frames, half + self.bins]))
-        magnitude = ttnn.sqrt(ttnn.add(power, MAGNITUDE_EPS))
-        return ttnn.reshape(magnitude, (1, 1, frames, self.bins))
+        return ttnn.sqrt(ttnn.add(power, MAGNITUDE_EPS))
+
+    def batch_rows(self, frames: int) -> int:
+        """Rows of hop samples one item of a batch occupies: its frames, plus k - 1 rows the last frame reads."""
+        return frames + self.rows_per_frame - 1
+
+    def pad_batch(self, waveforms: Sequence[torch.Tensor], frames: int) -> torch.Tensor:
+        """Host: each mono waveform reflect-padded as the reference pads it, then zero-padded to
+        `batch_rows(frames)` rows of hop samples, the items end to end: [1, B * rows * hop] float32 (what
+        `batch` takes). The reflection is done here, not on device, because where it lands depends on each
+        item's length while a batch region has one fixed shape."""
+        rows = self.batch_rows(frames)
+        items = []
+        for waveform in waveforms:
+            w = torch.as_tensor(waveform, dtype=torch.float32).reshape(1, 1, -1)
+            if self.num_frames(w.shape[-1]) > frames:
+                raise ValueError(f"{w.shape[-1]} samples give {self.num_frames(w.shape[-1])} frames > the batch's {frames}")
+            w = torch.nn.functional.pad(w, (self.pad, self.pad), mode="reflect")[0, 0, : rows * self.hop]
+            items.append(torch.nn.functional.pad(w, (0, rows * self.hop - w.numel())))
+        return torch.cat(items).reshape(1, -1)
+
+    def batch(self, padded: ttnn.Tensor, batch_size: int, frames: int) -> ttnn.Tensor:
+        """`pad_batch`'s [1, B * rows * hop] on device -> time-major [1, 1, B * frames, bins]: the whole signal's
+        frames in one matmul, then each item's first `frames` (the k - 1 frames straddling two items dropped).
+        An item's frames past its own length are frames of zeros (the converter masks them)."""
+        rows = self.batch_rows(frames)
+        magnitude = self._magnitude(padded, batch_size * rows)
+        items = [ttnn.slice(magnitude, [b * rows, 0], [b * rows + frames, self.bins]) for b in range(batch_size)]
+        out = items[0] if batch_size == 1 else ttnn.concat(items, dim=0)
+        return ttnn.reshape(out, (1, 1, batch_size * frames, self.bins))

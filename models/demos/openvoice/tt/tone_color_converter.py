@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import ttnn
@@ -47,14 +48,16 @@ from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
 from models.demos.openvoice.tt.precision import Precision, precision_of
 from models.demos.openvoice.tt.residual_coupling import TtResidualCouplingBlock
+from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 from models.demos.openvoice.tt.wavenet import SpeakerRows
 
 
 @dataclass
 class TtConverterInputs:
-    """Device inputs of one `forward`; `batch_size` x `length` frames."""
+    """Device inputs of one `forward`; `batch_size` x `length` frames. The spectrogram comes either as `spec`
+    or, for `prepare_batch`, as the padded waveforms (`waveform`), from which `forward` computes it on device."""
 
-    spec: ttnn.Tensor  # [1, 1, B*T, bins]
+    spec: ttnn.Tensor | None  # [1, 1, B*T, bins]
     mask: ttnn.Tensor  # [1, 1, B*T, 1]
     scaled_noise: ttnn.Tensor  # tau * eps, [1, 1, B*T, inter]
     segments: ttnn.Tensor  # S, [1, 1, B*T, B]
@@ -64,6 +67,14 @@ class TtConverterInputs:
     length: int  # frames per item on device (a bucket when bucketed)
     masked_decoder: bool = False  # bucketed: the decoder masks padded frames too (each item equals it alone)
     valid_length: int | None = None  # bucketed: the frames before padding (the audio is cut back to them)
+    waveform: ttnn.Tensor | None = None  # `TtSpectrogram.pad_batch` [1, B*rows*hop] float32 row-major
+    lengths: tuple[int, ...] = ()  # per item frames (prepare_batch: each item's audio is cut to its own)
+
+    DEVICE_TENSORS = ("spec", "waveform", "mask", "scaled_noise", "segments", "g_src", "g_tgt")
+
+    def device_tensors(self) -> dict[str, ttnn.Tensor]:
+        """The tensors a request writes (a runner's persistent inputs), by name."""
+        return {name: getattr(self, name) for name in self.DEVICE_TENSORS if getattr(self, name) is not None}
 
 
 @dataclass
@@ -80,9 +91,15 @@ class TtConverterOutputs:
 
 class TtToneColorConverter:
     def __init__(
-        self, device: ttnn.Device, reference: ToneColorConverter, plan: dict[str, Precision] | None = None
+        self,
+        device: ttnn.Device,
+        reference: ToneColorConverter,
+        plan: dict[str, Precision] | None = None,
+        spectrogram: TtSpectrogram | None = None,
     ) -> None:
+        """`spectrogram`: the device STFT `prepare_batch` inputs go through (the clone path's, shared)."""
         self.device = device
+        self.spectrogram = spectrogram
         self.zero_g = reference.zero_g
         self.inter_channels = reference.enc_q.out_channels
         self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
@@ -134,26 +151,76 @@ class TtToneColorConverter:
             spec, noise = pad_time(spec, t), pad_time(noise, t)
         if not isinstance(spec, ttnn.Tensor):
             spec_tt = upload(device, to_time_major(spec))
-        mask = sequence_mask(spec_lengths, t).float()  # [B, T]
+        return self._assemble(device, spec_lengths, t, noise * tau, g_src, g_tgt, valid if bucket else None, spec=spec_tt)
+
+    def prepare_batch(
+        self,
+        waveforms: Sequence[torch.Tensor],
+        g_src: torch.Tensor,
+        g_tgt: torch.Tensor,
+        taus: Sequence[float],
+        noises: Sequence[torch.Tensor | None],
+        on_host: bool = False,
+    ) -> TtConverterInputs:
+        """A batch of requests from their mono waveforms (any lengths): each item's frames padded up to the
+        bucket of the longest, the spectrogram computed on device by `forward` (`TtSpectrogram.batch`), the
+        decoder masked per item, so every item equals its own `voice_conversion`. g_src/g_tgt [B, gin, 1];
+        per item its tau and its posterior draw [1, inter, T_b] (sampled when None)."""
+        if self.spectrogram is None:
+            raise ValueError("prepare_batch needs the converter built with a TtSpectrogram")
+        lengths = [self.spectrogram.num_frames(torch.as_tensor(w).numel()) for w in waveforms]
+        t = bucket_length(max(lengths))
+        scaled = torch.zeros(len(waveforms), self.inter_channels, t)
+        for b, (n, tau, noise) in enumerate(zip(lengths, taus, noises)):
+            if noise is None:
+                noise = torch.randn(1, self.inter_channels, n)
+            elif tuple(noise.shape) != (1, self.inter_channels, n):
+                raise ValueError(f"item {b}: noise shape {tuple(noise.shape)} differs from the posterior's {(1, self.inter_channels, n)}")
+            scaled[b, :, :n] = noise[0] * tau
+        device = None if on_host else self.device
+        waveform = upload(device, self.spectrogram.pad_batch(waveforms, t), ttnn.float32, ttnn.ROW_MAJOR_LAYOUT)
+        inputs = self._assemble(device, torch.tensor(lengths), t, scaled, g_src, g_tgt, max(lengths), waveform=waveform)
+        inputs.lengths = tuple(lengths)
+        return inputs
+
+    def _assemble(
+        self,
+        device: ttnn.Device | None,
+        lengths: torch.Tensor,
+        t: int,
+        scaled_noise: torch.Tensor,
+        g_src: torch.Tensor,
+        g_tgt: torch.Tensor,
+        valid: int | None,
+        spec: ttnn.Tensor | None = None,
+        waveform: ttnn.Tensor | None = None,
+    ) -> TtConverterInputs:
+        """Masks, S, the scaled draw and the embeddings around a spectrogram (or the waveforms it comes from)."""
+        b = len(lengths)
+        mask = sequence_mask(lengths, t).float()  # [B, T]
         segments = torch.eye(b).repeat_interleave(t, dim=0)  # [B*T, B]
         return TtConverterInputs(
-            spec=spec_tt,
+            spec=spec,
             mask=upload(device, mask.reshape(1, 1, b * t, 1)),
-            scaled_noise=upload(device, to_time_major(noise * tau)),
+            scaled_noise=upload(device, to_time_major(scaled_noise)),
             segments=upload(device, segments.reshape(1, 1, b * t, b)),
             g_src=upload(device, g_src[:, :, 0].reshape(1, 1, b, -1)),
             g_tgt=upload(device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),
             batch_size=b,
             length=t,
-            masked_decoder=bucket,
-            valid_length=valid if bucket else None,
+            masked_decoder=valid is not None,
+            valid_length=valid,
+            waveform=waveform,
         )
 
     # The four stages of `forward_all`, separately callable for per-stage benchmarks.
     def encode(self, inputs: TtConverterInputs) -> tuple[ttnn.Tensor, ttnn.Tensor, ttnn.Tensor]:
         """Posterior encoder -> (z, m_q, logs_q)."""
         speaker = None if self.zero_g else SpeakerRows(inputs.segments, inputs.g_src)
-        return self.enc_q(inputs.spec, inputs.mask, inputs.scaled_noise, inputs.batch_size, inputs.length, speaker)
+        spec = inputs.spec
+        if spec is None:  # `prepare_batch`: the STFT is part of the forward
+            spec = cast(self.spectrogram.batch(inputs.waveform, inputs.batch_size, inputs.length), ttnn.bfloat16)
+        return self.enc_q(spec, inputs.mask, inputs.scaled_noise, inputs.batch_size, inputs.length, speaker)
 
     def flow_forward(self, inputs: TtConverterInputs, z: ttnn.Tensor) -> ttnn.Tensor:
         """z -> z_p with the source speaker."""
@@ -203,3 +270,8 @@ class TtToneColorConverter:
         """A forward's audio [1, 1, B*T*hop, 1] -> torch [B, 1, T*hop], cut back to the unpadded frames when bucketed."""
         audio = from_time_major(ttnn.to_torch(audio).float(), inputs.batch_size)
         return audio if inputs.valid_length is None else audio[..., : inputs.valid_length * self.hop]
+
+    def download_items(self, audio: ttnn.Tensor, inputs: TtConverterInputs) -> list[torch.Tensor]:
+        """A `prepare_batch` forward's audio -> each item's own T_b * hop samples (1-D)."""
+        audio = self.download_audio(audio, inputs)
+        return [audio[b, 0, : n * self.hop] for b, n in enumerate(inputs.lengths)]

@@ -63,6 +63,9 @@ MOCK_BARS: dict[str, Bar] = {
     # a batch item vs the same item run alone (B=1), both on the device: only layout / tile padding
     # differs, so far tighter than either vs the reference
     "batch_vs_alone": Bar(pcc=0.9999976, max_rel=0.0032),  # measured 1.2e-6 / 1.61e-3 (audio; fused leaky ReLU, was 4.1e-7)
+    # a served batch of up to 8 requests (the batcher's; device STFT inside) vs each request alone (B=1): ttnn
+    # blocks a conv by the batch's rows, so fp32 partial sums are spilled at other points than at B=1
+    "served_batch_vs_alone": Bar(pcc=0.99991, max_rel=0.024),  # measured 4.5e-5 / 1.19e-2 (B=8, vc_small_b2)
     # one conv, transposed conv or speaker projection (bf16), every converter conv shape class
     "conv": Bar(pcc=0.999991, max_rel=0.0098),  # measured 4.6e-6 / 4.88e-3
     # clone path: float32 tensors, read by the matrix engine as TF32 (10 mantissa bits, truncated)
@@ -98,7 +101,7 @@ MOCK_BARS: dict[str, Bar] = {
 # the emulation does not model (see DEVICE_PCC), and tt-metal's usual PCC bars.
 DEVICE_MODULE_BAR = Bar(pcc=DEVICE_PCC, max_rel=0.1)
 DEVICE_AUDIO_BAR = Bar(pcc=DEVICE_AUDIO_PCC, max_rel=0.3)
-_AUDIO_MODULES = ("audio", "generator", "batch_vs_alone", "melo_audio", "melo_decoder_handoff")
+_AUDIO_MODULES = ("audio", "generator", "batch_vs_alone", "served_batch_vs_alone", "melo_audio", "melo_decoder_handoff")
 
 
 def pcc_for(device: Any, mock: float, real: float) -> float:
