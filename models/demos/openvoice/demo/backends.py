@@ -46,11 +46,12 @@ from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
+from models.demos.openvoice.tt.commons import download_replicated, num_chips
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.runner.converter_runner import ConverterRunner
 from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.utils.config import OpenVoiceConfig
-from models.demos.openvoice.utils.device import close_device, is_mock_device, open_device
+from models.demos.openvoice.utils.device import NUM_COMMAND_QUEUES, TRACE_REGION_SIZE, close_device, is_mock_device, open_device
 
 MELO_SAMPLING_RATE = 44100  # every MeloTTS release (config data.sampling_rate; the model itself carries no rate)
 MeloLoader = Callable[[str], MeloTTS]  # model language -> MeloTTS (loaded or built once by the caller)
@@ -163,6 +164,7 @@ class Backend(Protocol):
     """What the pipeline needs from a model implementation (reference or TTNN)."""
 
     name: str
+    chips: int  # device batches are shared out over this many chips (data parallel)
 
     def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
         """Mean speaker embedding [1, gin, 1] of mono waveforms at the model's rate."""
@@ -184,6 +186,7 @@ class ReferenceBackend:
     """Float32 PyTorch reference on the CPU (the default while no Tenstorrent device is present)."""
 
     name = "reference"
+    chips = 1
 
     def __init__(
         self,
@@ -267,6 +270,9 @@ class TtnnBackend:
         self._owns_device = owns_device
         self.name = "ttnn-mock" if is_mock_device() else "ttnn"  # part of the embedding cache key
         d = config.data
+        # On a mesh (an N300's 1x2) conversions run data parallel (each chip its share of the batch); clones and
+        # MeloTTS run replicated (every chip the same batch, chip 0's result read): their split is not done yet.
+        self.chips = num_chips(device)
         self.speaker_encoder = TtSpeakerEncoder(device, ref_enc, d.filter_length, d.hop_length, d.win_length)
         self.converter = converter
         self.traced = traced
@@ -281,13 +287,15 @@ class TtnnBackend:
         ref_enc: ReferenceEncoder,
         converter: ToneColorConverter | None = None,
         melo: MeloLoader | None = None,
+        chips: int = 1,
     ) -> "TtnnBackend":
-        """Open the device (`utils/device.py`: chip 0, the port's L1 small size) and build the model on it.
+        """Open the device (`utils/device.py`: chip 0, or a 1 x `chips` mesh; the port's L1 small size, a trace
+        region and two command queues for the runners) and build the model on it.
 
         The device is closed by `close()`, or at interpreter exit if the caller never does. The
         exit hook holds the device only (not the backend and its model), and `close()` removes it.
         """
-        device = open_device()
+        device = open_device(chips=chips, trace_region_size=TRACE_REGION_SIZE, num_command_queues=NUM_COMMAND_QUEUES)
         logger.info(f"TTNN backend on {'the mock Wormhole' if is_mock_device() else 'a Tenstorrent device'}")
         backend = cls(config, device, ref_enc, converter, owns_device=True, melo=melo)
         backend._close_at_exit = functools.partial(close_device, device)
@@ -326,7 +334,7 @@ class TtnnBackend:
         with self._lock:
             self._check_open()
             self._bound_program_cache()
-            embedding = ttnn.to_torch(self.mean_embedding([self.upload(w) for w in waveforms]))
+            embedding = download_replicated(self.mean_embedding([self.upload(w) for w in waveforms]), self.device)
         return embedding.float().reshape(1, -1, 1)
 
     def voice_conversion(

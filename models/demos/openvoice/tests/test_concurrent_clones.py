@@ -221,13 +221,8 @@ def test_ten_concurrent_clones_device(device) -> None:
     assert backend.program_cache_clears == 0
 
 
-@pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
-def test_ten_concurrent_conversions_share_device_batches(device) -> None:
-    """10 conversions submitted at once (a 0.2 s gathering wait so thread start-up on this 2-core machine cannot
-    split them; the product waits `BATCH_WAIT_MS`), two rounds: at most 3 device forwards per round instead of 10
-    (batches of <= MAX_BATCH), each request equal to its sequential result at the batch-vs-alone bar, first and
-    last frames included, and the device memory after the second round equal to after the first (the batch
-    shapes' regions are made once; nothing grows per request)."""
+def _conversions_share_batches(device, max_forwards: int) -> VoiceCloner:
+    """10 conversions at once, two rounds (see the tests below); returns the cloner."""
     config = _golden_config()
     backend = TtnnBackend(config, device, reference_encoder(), _golden_converter())
     cloner = VoiceCloner(config, backend, SpeakerEmbeddingCache("tt"), batch_wait_ms=200.0)
@@ -235,24 +230,47 @@ def test_ten_concurrent_conversions_share_device_batches(device) -> None:
     targets = [torch.randn(1, config.model.gin_channels, 1, generator=torch.Generator().manual_seed(i)) for i in range(NUM_REQUESTS)]
     jobs = [lambda r=r, g=g: Result(g, cloner.convert(r.source, g_src, g, tau=TAU, noise=r.noise)) for r, g in zip(requests, targets)]
     sequential = [job() for job in jobs]
+    assert cloner.conversions.batch_sizes == [1] * NUM_REQUESTS
     host = ReferenceBackend(config, reference_encoder(), _golden_converter())
     expected = host.voice_conversions([ConversionRequest(r.source, g_src, g, TAU, r.noise) for r, g in zip(requests, targets)])
-    assert cloner.conversions.batch_sizes == [1] * NUM_REQUESTS
     memory = []
     for _ in range(2):
         forwards = len(cloner.conversions.batch_sizes)
         concurrent = _run_threads(jobs)
         batches = cloner.conversions.batch_sizes[forwards:]
-        print(f"sequential: {NUM_REQUESTS} device forwards; concurrent: {len(batches)} ({batches})")
-        assert len(batches) <= 3 and max(batches) <= MAX_BATCH and sum(batches) == NUM_REQUESTS, batches
+        print(f"{backend.chips} chip(s); sequential: {NUM_REQUESTS} device forwards; concurrent: {len(batches)} ({batches})")
+        assert len(batches) <= max_forwards and max(batches) <= MAX_BATCH * backend.chips and sum(batches) == NUM_REQUESTS, batches
         for i, (alone, together) in enumerate(zip(sequential, concurrent)):
             _check_same(i, alone, together, device)
             limits = bar(device, "audio")  # and each batched request against the float32 reference
             assert_items_close(f"request {i} batched vs reference", expected[i][None, None], together.audio[None, None], pcc=limits.pcc, max_rel=limits.max_rel)
         memory.append(_allocated(device))
-    # measured (mock): batches [8, 2] both rounds; DRAM per bank the same after both
     assert memory[1] == memory[0], memory
     cloner.close()
+    return cloner
+
+
+@pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
+def test_ten_concurrent_conversions_share_device_batches(device) -> None:
+    """10 conversions submitted at once (a 0.2 s gathering wait so thread start-up on this 2-core machine cannot
+    split them; the product waits `BATCH_WAIT_MS`), two rounds: at most 3 device forwards per round instead of 10
+    (batches of <= MAX_BATCH), each request equal to its sequential result at the served-batch bar and to the
+    float32 reference at the audio bar, first and last frames included, and the device memory after the second
+    round equal to after the first (the batch shapes' regions are made once; nothing grows per request)."""
+    _conversions_share_batches(device, max_forwards=3)  # measured (mock): batches [8, 2] both rounds
+
+
+@pytest.mark.parametrize("mesh_device", [2], indirect=True)
+@pytest.mark.parametrize("device_params", [{"l1_small_size": L1_SMALL_SIZE}], indirect=True)
+def test_ten_concurrent_conversions_fill_both_n300_chips(mesh_device) -> None:
+    """The same on an N300's 1x2 mesh: the batcher takes MAX_BATCH per chip, so the 10 requests run as ONE device
+    forward (5 items per chip), each equal to its sequential result (which ran alone on chip 0) and the reference;
+    a clone on the mesh (replicated: chip 0's result) equals the clone on the reference."""
+    cloner = _conversions_share_batches(mesh_device, max_forwards=2)  # measured (mock): batches [10] both rounds
+    clip = clip_path("hello_world")
+    limits = bar(mesh_device, "embedding")
+    expected = VoiceCloner(cloner.config, ReferenceBackend(cloner.config, reference_encoder()), SpeakerEmbeddingCache("ref")).extract_se([clip])
+    assert_items_close("mesh clone vs reference", expected, cloner.extract_se([clip]), pcc=limits.pcc, max_rel=limits.max_rel)
 
 
 # ---- threads sharing one cloner with repeated references (moved from test_concurrency.py) ----

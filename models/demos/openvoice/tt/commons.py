@@ -43,6 +43,41 @@ def upload(
     return ttnn.from_torch(x.float() if x.is_floating_point() else x, dtype=dtype, layout=layout, device=device)
 
 
+def num_chips(device: ttnn.Device | ttnn.MeshDevice) -> int:
+    """Chips a forward runs on: 1 for a device, 2 for an N300's 1x2 mesh (data parallel, weights replicated)."""
+    return device.get_num_devices()
+
+
+def upload_per_chip(
+    device: ttnn.MeshDevice | None,
+    mesh: ttnn.Device | ttnn.MeshDevice,
+    parts: list[torch.Tensor],
+    dtype: ttnn.DataType = ttnn.bfloat16,
+    layout: ttnn.Layout = ttnn.TILE_LAYOUT,
+) -> ttnn.Tensor:
+    """One input, a part per chip of `mesh` (equal shapes): the parts stacked on dim 0 and sharded over the chips,
+    so each chip holds its own part at the single-chip shape (on one chip: the part itself). `device` None:
+    left on the host, mapped for `mesh` (a persistent input's request)."""
+    if len(parts) == 1:
+        return upload(device, parts[0], dtype, layout)
+    x = torch.cat(parts)
+    x = x.float() if x.is_floating_point() else x
+    mapper = ttnn.ShardTensorToMesh(mesh, dim=0)
+    return ttnn.from_torch(x, dtype=dtype, layout=layout, device=device, mesh_mapper=mapper)
+
+
+def download_chips(x: ttnn.Tensor, mesh: ttnn.Device | ttnn.MeshDevice) -> torch.Tensor:
+    """A forward's output -> host, the chips' parts concatenated on dim 0 (`upload_per_chip`'s inverse)."""
+    if num_chips(mesh) == 1:
+        return ttnn.to_torch(x)
+    return ttnn.to_torch(x, mesh_composer=ttnn.ConcatMeshToTensor(mesh, dim=0))
+
+
+def download_replicated(x: ttnn.Tensor, mesh: ttnn.Device | ttnn.MeshDevice) -> torch.Tensor:
+    """An output every chip computed alike (a replicated forward) -> host: chip 0's copy."""
+    return download_chips(x, mesh)[: x.shape[0]]
+
+
 def cast(x: ttnn.Tensor, dtype: ttnn.DataType) -> ttnn.Tensor:
     """`x` in `dtype`: a device typecast only when the dtype differs (a same-dtype typecast is a copy)."""
     return x if x.dtype == dtype else ttnn.typecast(x, dtype)

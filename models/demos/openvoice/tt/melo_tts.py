@@ -45,7 +45,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
-from models.demos.openvoice.tt.commons import bf16_parts, cast, from_time_major, to_time_major, upload
+from models.demos.openvoice.tt.commons import bf16_parts, cast, download_replicated, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
@@ -296,10 +296,9 @@ class TtMeloTTS:
         return self.download_audio(outputs, inputs.batch_size)
 
     # ---- download -----------------------------------------------------------------------------
-    @staticmethod
-    def download_audio(outputs: TtMeloOutputs, batch_size: int) -> torch.Tensor:
-        """The audio download: [B, 1, T_dec * hop]."""
-        return from_time_major(ttnn.to_torch(outputs.audio).float(), batch_size)
+    def download_audio(self, outputs: TtMeloOutputs, batch_size: int) -> torch.Tensor:
+        """The audio download: [B, 1, T_dec * hop] (on a mesh every chip ran the same batch: chip 0's)."""
+        return from_time_major(download_replicated(outputs.audio, self.device).float(), batch_size)
 
     def download(self, inputs: TtMeloInputs, outputs: TtMeloOutputs) -> MeloTTSOutput:
         """Every output and intermediate as the reference's `MeloTTSOutput` (tests, golden checks)."""

@@ -43,7 +43,7 @@ from loguru import logger
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter
 from models.demos.openvoice.tt.buckets import bucket_length, pad_time
-from models.demos.openvoice.tt.commons import cast, from_time_major, to_time_major, upload
+from models.demos.openvoice.tt.commons import cast, download_chips, from_time_major, num_chips, to_time_major, upload_per_chip
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.posterior_encoder import TtPosteriorEncoder
 from models.demos.openvoice.tt.precision import Precision, precision_of
@@ -99,6 +99,7 @@ class TtToneColorConverter:
     ) -> None:
         """`spectrogram`: the device STFT `prepare_batch` inputs go through (the clone path's, shared)."""
         self.device = device
+        self.chips = num_chips(device)  # > 1: data parallel over a mesh (`_assemble`)
         self.spectrogram = spectrogram
         self.zero_g = reference.zero_g
         self.inter_channels = reference.enc_q.out_channels
@@ -133,8 +134,8 @@ class TtToneColorConverter:
         """
         device = None if on_host else self.device
         if isinstance(spec, ttnn.Tensor):
-            if bucket or on_host:
-                raise ValueError("bucket / on_host need the spectrogram on the host (padded frames must be zeros)")
+            if bucket or on_host or self.chips > 1:
+                raise ValueError("bucket / on_host / a mesh need the spectrogram on the host (padded frames must be zeros)")
             b = len(spec_lengths)
             t = spec.shape[-2] // b
             spec_tt = cast(spec, ttnn.bfloat16)
@@ -149,9 +150,8 @@ class TtToneColorConverter:
         if bucket:
             t = bucket_length(valid)
             spec, noise = pad_time(spec, t), pad_time(noise, t)
-        if not isinstance(spec, ttnn.Tensor):
-            spec_tt = upload(device, to_time_major(spec))
-        return self._assemble(device, spec_lengths, t, noise * tau, g_src, g_tgt, valid if bucket else None, spec=spec_tt)
+        given = {"spec": spec_tt} if isinstance(spec, ttnn.Tensor) else {"host_spec": spec}
+        return self._assemble(device, spec_lengths, t, noise * tau, g_src, g_tgt, valid if bucket else None, **given)
 
     def prepare_batch(
         self,
@@ -165,9 +165,11 @@ class TtToneColorConverter:
         """A batch of requests from their mono waveforms (any lengths): each item's frames padded up to the
         bucket of the longest, the spectrogram computed on device by `forward` (`TtSpectrogram.batch`), the
         decoder masked per item, so every item equals its own `voice_conversion`. g_src/g_tgt [B, gin, 1];
-        per item its tau and its posterior draw [1, inter, T_b] (sampled when None)."""
+        per item its tau and its posterior draw [1, inter, T_b] (sampled when None). On a mesh the items are
+        shared out over the chips (filled up with silent items to a multiple of the chips)."""
         if self.spectrogram is None:
             raise ValueError("prepare_batch needs the converter built with a TtSpectrogram")
+        waveforms = list(waveforms)
         lengths = [self.spectrogram.num_frames(torch.as_tensor(w).numel()) for w in waveforms]
         t = bucket_length(max(lengths))
         scaled = torch.zeros(len(waveforms), self.inter_channels, t)
@@ -177,9 +179,19 @@ class TtToneColorConverter:
             elif tuple(noise.shape) != (1, self.inter_channels, n):
                 raise ValueError(f"item {b}: noise shape {tuple(noise.shape)} differs from the posterior's {(1, self.inter_channels, n)}")
             scaled[b, :, :n] = noise[0] * tau
+        # A mesh takes an equal share per chip: the batch is filled up with silent, fully masked items.
+        fill = -len(waveforms) % self.chips
+        if fill:
+            waveforms += [torch.zeros(self.spectrogram.n_fft)] * fill
+            scaled = torch.cat([scaled, torch.zeros(fill, *scaled.shape[1:])])
+            g_src, g_tgt = (torch.cat([g, torch.zeros(fill, *g.shape[1:])]) for g in (g_src, g_tgt))
+        per_chip = len(waveforms) // self.chips
+        rows = [self.spectrogram.pad_batch(waveforms[c * per_chip : (c + 1) * per_chip], t) for c in range(self.chips)]
         device = None if on_host else self.device
-        waveform = upload(device, self.spectrogram.pad_batch(waveforms, t), ttnn.float32, ttnn.ROW_MAJOR_LAYOUT)
-        inputs = self._assemble(device, torch.tensor(lengths), t, scaled, g_src, g_tgt, max(lengths), waveform=waveform)
+        waveform = upload_per_chip(device, self.device, rows, ttnn.float32, ttnn.ROW_MAJOR_LAYOUT)
+        inputs = self._assemble(
+            device, torch.tensor(lengths + [0] * fill), t, scaled, g_src, g_tgt, max(lengths), waveform=waveform
+        )
         inputs.lengths = tuple(lengths)
         return inputs
 
@@ -194,18 +206,27 @@ class TtToneColorConverter:
         valid: int | None,
         spec: ttnn.Tensor | None = None,
         waveform: ttnn.Tensor | None = None,
+        host_spec: torch.Tensor | None = None,
     ) -> TtConverterInputs:
-        """Masks, S, the scaled draw and the embeddings around a spectrogram (or the waveforms it comes from)."""
-        b = len(lengths)
+        """Masks, S, the scaled draw and the embeddings around a spectrogram (or the waveforms it comes from).
+        On a mesh each chip gets B / chips consecutive items (`upload_per_chip`); the forward's shapes are a
+        chip's: `batch_size` is the items per chip."""
+        chips = self.chips
+        if len(lengths) % chips:
+            raise ValueError(f"a batch of {len(lengths)} does not split over {chips} chips")
+        b = len(lengths) // chips
+        items = [slice(c * b, (c + 1) * b) for c in range(chips)]
         mask = sequence_mask(lengths, t).float()  # [B, T]
-        segments = torch.eye(b).repeat_interleave(t, dim=0)  # [B*T, B]
+        segments = torch.eye(b).repeat_interleave(t, dim=0).reshape(1, 1, b * t, b)  # the same on every chip
+        up = lambda parts: upload_per_chip(device, self.device, parts)  # noqa: E731
+        rows = lambda x: up([to_time_major(x[s]) for s in items])  # noqa: E731  [B, C, T] -> per chip [1, 1, b*T, C]
         return TtConverterInputs(
-            spec=spec,
-            mask=upload(device, mask.reshape(1, 1, b * t, 1)),
-            scaled_noise=upload(device, to_time_major(scaled_noise)),
-            segments=upload(device, segments.reshape(1, 1, b * t, b)),
-            g_src=upload(device, g_src[:, :, 0].reshape(1, 1, b, -1)),
-            g_tgt=upload(device, g_tgt[:, :, 0].reshape(1, 1, b, -1)),
+            spec=spec if host_spec is None else rows(host_spec),
+            mask=rows(mask[:, None, :]),
+            scaled_noise=rows(scaled_noise),
+            segments=up([segments] * chips),
+            g_src=up([g_src[s, :, 0].reshape(1, 1, b, -1) for s in items]),
+            g_tgt=up([g_tgt[s, :, 0].reshape(1, 1, b, -1) for s in items]),
             batch_size=b,
             length=t,
             masked_decoder=valid is not None,
@@ -268,7 +289,8 @@ class TtToneColorConverter:
 
     def download_audio(self, audio: ttnn.Tensor, inputs: TtConverterInputs) -> torch.Tensor:
         """A forward's audio [1, 1, B*T*hop, 1] -> torch [B, 1, T*hop], cut back to the unpadded frames when bucketed."""
-        audio = from_time_major(ttnn.to_torch(audio).float(), inputs.batch_size)
+        audio = download_chips(audio, self.device).float().reshape(1, 1, -1, 1)  # chips' items in order
+        audio = from_time_major(audio, inputs.batch_size * self.chips)
         return audio if inputs.valid_length is None else audio[..., : inputs.valid_length * self.hop]
 
     def download_items(self, audio: ttnn.Tensor, inputs: TtConverterInputs) -> list[torch.Tensor]:
