@@ -639,10 +639,11 @@ CONVERTER_AND_CLONE_FAULTS += (
 
 # ---- shape buckets and the converter runner (tt/buckets.py, runner/converter_runner.py) ----
 SPECTROGRAM_BATCH = Selection("spectrogram-batch", (PER_OP, "-k", "spectrogram_batch_items"))
-# Concurrent requests: converter batches (reference exact, device at the served-batch bar), MeloTTS batches, 20k text.
+# Served batches of several lengths on the N300 mesh (each item vs alone and the reference), concurrent requests
+# (converter batches: reference exact, device at the served-batch bar; MeloTTS batches), the 20,000-character text.
 SERVING = Selection(
     "serving",
-    (f"{_TESTS}/test_concurrent_clones.py", f"{_TESTS}/test_speak.py", "-k", "concurrent or twenty_thousand"),
+    (f"{_TESTS}/test_runner.py", f"{_TESTS}/test_concurrent_clones.py", f"{_TESTS}/test_speak.py", "-k", "mesh or concurrent or twenty_thousand"),
 )
 BUCKETS = Selection("buckets", (OPENVOICE, f"{_TESTS}/test_runner.py", "-k", "bucket or runner or trace_safe"))
 CONVERTER_AND_CLONE_FAULTS += (
@@ -701,6 +702,14 @@ CONVERTER_AND_CLONE_FAULTS += (
         "return [audio[b, 0, : n * self.hop] for b, n in enumerate(inputs.lengths)]",
         "return [audio[b, 0, : max(inputs.lengths) * self.hop] for b, n in enumerate(inputs.lengths)]",
         "a served batch's items come back at the longest item's length (the padding not cut)",
+        SERVING,
+    ),
+    Fault(
+        "mesh-chips-get-each-others-items",
+        "tt/tone_color_converter.py",
+        "items = [slice(c * b, (c + 1) * b) for c in range(chips)]",
+        "items = [slice(c * b, (c + 1) * b) for c in reversed(range(chips))]",
+        "on a mesh each chip's masks, draws and embeddings are the other chip's items (the waveforms are not)",
         SERVING,
     ),
     Fault(

@@ -53,6 +53,7 @@ from models.demos.openvoice.tests.helpers import (
     GOLDEN_CLIPS,
     MOCK_PCC,
     TextCase,
+    assert_edge_frames_close,
     assert_items_close,
     assert_spectrogram_close,
     bar,
@@ -354,7 +355,7 @@ def test_spectrogram_edge_lengths(device, num_samples: int) -> None:
 def test_spectrogram_batch_items_equal_each_alone(device) -> None:
     """`TtSpectrogram.batch` (the served conversion's STFT: items reflect-padded on the host, end to end in one
     matmul, each cut to the batch's frames): every item's valid frames equal the item's own spectrogram -- the
-    first and last frames included (reflection at the item's OWN end, not the batch's), bit for bit on the mock --
+    first and last frames included (reflection at the item's OWN end, not the batch's), within float32 rounding --
     and the padded frames past the item's reflected signal are silence (the converter masks every padded frame)."""
     spec = TtSpectrogram(device)
     lengths = (22050 + 37, 3000, 12000)  # 86, 11, 46 frames: a 96-frame batch
@@ -366,7 +367,9 @@ def test_spectrogram_batch_items_equal_each_alone(device) -> None:
         alone = ttnn.to_torch(spec(spec.upload(waveform))).reshape(-1, spec.bins)
         n = alone.shape[0]
         assert n == spec.num_frames(waveform.numel())
-        assert torch.equal(batch[b, :n], alone), f"item {b}: max diff {(batch[b, :n] - alone).abs().max():.3g}"
+        # bit for bit single-threaded (run_tests.sh); with threaded host matmuls in the goldens, 1.3e-5 of 10 (item 1)
+        assert_items_close(f"batched STFT item {b}", alone.T[None], batch[b, :n].T[None], pcc=0.9999999, max_rel=1e-5)
+        assert_edge_frames_close(f"batched STFT item {b}", alone.T[None], batch[b, :n].T[None], frames=3, max_rel=1e-5)
         # past the reflected signal, frames of zeros: sqrt(MAGNITUDE_EPS) (the few between read its reflected tail)
         silent = -(-(waveform.numel() + 2 * spec.pad) // spec.hop)
         assert torch.allclose(batch[b, silent:], torch.full_like(batch[b, silent:], 1e-3), rtol=0, atol=1e-9), b

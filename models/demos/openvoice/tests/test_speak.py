@@ -336,7 +336,7 @@ def test_ten_concurrent_speak_requests_share_melotts_batches() -> None:
     vs alone differs by float32 rounding only, measured below; the conversions run one by one)."""
     tts = _tiny_tts()
     tts.cloner = VoiceCloner(tts.cloner.config, tts.cloner.backend, SpeakerEmbeddingCache("tiny"), batch_wait_ms=200.0)
-    texts = [f"Request {i} asks for a short sentence." for i in range(10)]
+    texts = [f"Request {i} asks for a{' very' * (i % 4)} short sentence." for i in range(10)]  # four lengths
     options = SpeakOptions(seed=4)
     sequential = [tts.speak(text, "EN", TARGET, options=options) for text in texts]
     batches = tts.cloner.backend.batches
@@ -346,6 +346,7 @@ def test_ten_concurrent_speak_requests_share_melotts_batches() -> None:
         concurrent = list(pool.map(lambda text: tts.speak(text, "EN", TARGET, options=options), texts))
     print(f"MeloTTS batches, concurrent: {batches}")
     assert len(batches) <= 3 and sum(items for items, _ in batches) == 10, batches
+    assert len({s.sentences[0].frames for s in sequential}) > 1  # the merged batches mix lengths (padding, draws)
     for alone, together in zip(sequential, concurrent):
         assert [s.frames for s in alone.sentences] == [s.frames for s in together.sentences]  # integer durations
         error = float(np.abs(alone.audio - together.audio).max() / np.abs(alone.audio).max())

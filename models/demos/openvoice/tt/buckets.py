@@ -33,10 +33,13 @@ def geometric_buckets(first: int, last: int, ratio: float = 1.25, multiple: int 
 
 CONVERTER_FRAMES = geometric_buckets(64, 5184)
 LONG_STEP = 1024  # frames (11.9 s): past the largest bucket a length rounds up to a multiple of this
-# Device batches of concurrent requests hold at most this many (bucketed) frames / tokens in all: a batch
-# never needs more device memory than the longest single request (the largest converter bucket; a MeloTTS
-# sentence of 1,024 tokens, about 500 phones, ~35 s of speech), whatever the batch size.
-CONVERTER_BATCH_FRAMES = CONVERTER_FRAMES[-1]
+# Device batches of concurrent requests hold at most this many (bucketed) frames / tokens per chip. Converter:
+# past ~1,000 rows batching buys nothing once traced -- the device-time model, 2 s requests, traced, per item:
+# B=1 22.2 ms, B=4 18.9, B=8 22.5, B=16 32.0 (kernels grow faster than B as activations leave L1; MODELLED,
+# NOT MEASURED; TRADEOFFS.md "Serving") -- while untraced (dispatch-bound) B=4..8 halve the per-item time.
+# MeloTTS: one 1,024-token sentence's worth (~500 phones, ~35 s of speech). Either way a batch never needs more
+# device memory than one long single request (a longer request runs alone).
+CONVERTER_BATCH_FRAMES = 1024
 MELO_BATCH_TOKENS = 1024
 
 
