@@ -638,6 +638,7 @@ CONVERTER_AND_CLONE_FAULTS += (
 )
 
 # ---- shape buckets and the converter runner (tt/buckets.py, runner/converter_runner.py) ----
+CLONE_BUCKETS = Selection("clone-buckets", (f"{_TESTS}/test_runner.py", "-k", "clone_runner_equals"))
 SPECTROGRAM_BATCH = Selection("spectrogram-batch", (PER_OP, "-k", "spectrogram_batch_items"))
 # Served batches of several lengths on the N300 mesh (each item vs alone and the reference), concurrent requests
 # (converter batches: reference exact, device at the served-batch bar; MeloTTS batches), the 20,000-character text.
@@ -665,11 +666,27 @@ CONVERTER_AND_CLONE_FAULTS += (
     ),
     Fault(
         "runner-skips-a-write",
-        "runner/converter_runner.py",
+        "runner/regions.py",
         "        for name, tensor in host.device_tensors().items():\n",
         "        for name, tensor in list(host.device_tensors().items())[:-1]:\n",
         "the runner writes every persistent input but the target speaker's (stale from the first request)",
         BUCKETS,
+    ),
+    Fault(
+        "clone-bucket-conv-masks-only-first",
+        "tt/reference_encoder.py",
+        "            if masks is not None and k > 0:",
+        "            if masks is not None and k > 5:",
+        "a bucketed clone masks the spectrogram but not the later conv inputs: ReLU(bias) of padded rows leaks in",
+        CLONE_BUCKETS,
+    ),
+    Fault(
+        "clone-bucket-gru-runs-past-the-last-step",
+        "tt/reference_encoder.py",
+        "                h = ttnn.where(ttnn.slice(step_mask, [0, 0, t, 0], [1, 1, t + 1, hsz]), h, previous)",
+        "                h = ttnn.where(ttnn.slice(step_mask, [0, 0, t, 0], [1, 1, t + 1, hsz]), h, h)",
+        "a bucketed clone's GRU keeps stepping through the padded steps (its final h is the bucket's)",
+        CLONE_BUCKETS,
     ),
     # ---- serving: batched STFT, the request batcher, merged MeloTTS batches, long texts ----
     Fault(

@@ -48,6 +48,7 @@ from models.demos.openvoice.reference.tone_color_converter import ToneColorConve
 from models.demos.openvoice.tt.melo_tts import TtMeloTTS
 from models.demos.openvoice.tt.commons import download_replicated, num_chips
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
+from models.demos.openvoice.runner.clone_runner import CloneRunner
 from models.demos.openvoice.runner.converter_runner import ConverterRunner
 from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.utils.config import OpenVoiceConfig
@@ -274,6 +275,7 @@ class TtnnBackend:
         # MeloTTS run replicated (every chip the same batch, chip 0's result read): their split is not done yet.
         self.chips = num_chips(device)
         self.speaker_encoder = TtSpeakerEncoder(device, ref_enc, d.filter_length, d.hop_length, d.win_length)
+        self.clone_runner = CloneRunner(self.speaker_encoder, traced=traced)
         self.converter = converter
         self.traced = traced
         self.converter_runner: ConverterRunner | None = None  # built on first use: cloning alone never needs it
@@ -306,8 +308,9 @@ class TtnnBackend:
         """Clear the device's program cache past `max_program_cache_entries` (between calls only)."""
         entries = self.device.num_program_cache_entries()
         if entries > self.max_program_cache_entries:
-            if self.converter_runner is not None:
-                self.converter_runner.release()  # a trace replays its programs: never keep one past a clear
+            for runner in (self.clone_runner, self.converter_runner):
+                if runner is not None:
+                    runner.release()  # a trace replays its programs: never keep one past a clear
             self.device.clear_program_cache()
             self.program_cache_clears += 1
             logger.info(f"program cache cleared: {entries} programs > {self.max_program_cache_entries}")
@@ -319,23 +322,21 @@ class TtnnBackend:
     def upload(self, waveform: np.ndarray) -> ttnn.Tensor:
         return self.speaker_encoder.upload(torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32)))
 
-    def mean_embedding(self, uploaded: Sequence[ttnn.Tensor]) -> ttnn.Tensor:
-        """Mean embedding [1, 1, 1, gin] of uploaded waveforms, computed and averaged on device."""
-        if not uploaded:
-            raise ValueError("mean_embedding needs at least one waveform")
-        total = None
-        for waveform in uploaded:
-            embedding = self.speaker_encoder(waveform)
-            total = embedding if total is None else ttnn.add(total, embedding)
-        return ttnn.multiply(total, 1.0 / len(uploaded))
-
     def speaker_embedding(self, waveforms: Sequence[np.ndarray]) -> torch.Tensor:
-        """Mean speaker embedding [1, gin, 1] float32 of mono waveforms (each <= 30 s, see module doc)."""
+        """Mean speaker embedding [1, gin, 1] float32 of mono waveforms (each <= 30 s, see module doc): each
+        through the clone runner (padded to its frame bucket, traced on a card), summed and averaged on device."""
+        if not waveforms:
+            raise ValueError("speaker_embedding needs at least one waveform")
         with self._lock:
             self._check_open()
             self._bound_program_cache()
-            embedding = download_replicated(self.mean_embedding([self.upload(w) for w in waveforms]), self.device)
-        return embedding.float().reshape(1, -1, 1)
+            total = None
+            for waveform in waveforms:
+                embedding = self.clone_runner.embedding(torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32)))
+                # the first is copied: the region's output buffer is rewritten by its next run
+                total = ttnn.clone(embedding) if total is None else ttnn.add(total, embedding)
+            mean = download_replicated(ttnn.multiply(total, 1.0 / len(waveforms)), self.device)
+        return mean.float().reshape(1, -1, 1)
 
     def voice_conversion(
         self, waveform: np.ndarray, g_src: torch.Tensor, g_tgt: torch.Tensor, tau: float, noise: torch.Tensor | None = None

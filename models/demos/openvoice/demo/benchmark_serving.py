@@ -25,7 +25,6 @@ op counts do not depend on weight values.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 import time

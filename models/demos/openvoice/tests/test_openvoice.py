@@ -419,12 +419,14 @@ def test_every_real_clip_embeds_like_the_reference(backend: TtnnBackend, device,
 
 @DEVICE
 def test_clone_forward_has_no_host_round_trip(backend: TtnnBackend) -> None:
-    """Waveform upload -> spectrogram -> encoder -> on-device mean: no transfer until the download."""
-    uploaded = [backend.upload(w.numpy()) for w in list(golden_case()["inputs"]["wav_22k"].values())[1:]]
-    backend.mean_embedding(uploaded)  # first call per input shape prepares (uploads) the conv weights
-    report = capture(backend.mean_embedding, uploaded)
+    """The backend's clone region (padded waveform -> spectrogram -> masked encoder -> GRU), warm: no transfer."""
+    waveform = list(golden_case()["inputs"]["wav_22k"].values())[1]
+    backend.speaker_embedding([waveform.numpy()])  # first call per bucket prepares (uploads) the conv weights
+    runner = backend.clone_runner
+    (region,) = runner.regions.values()
+    report = capture(runner.execute, region)
     assert_no_host_round_trip(report)
-    assert report.operations.count("ttnn.conv2d") == 12 and report.operations[-1] == "ttnn.multiply"
+    assert report.operations.count("ttnn.conv2d") == 6 and report.operations[-1] == "ttnn.linear"
 
 
 @DEVICE
@@ -591,11 +593,11 @@ def test_clone_cold_call_at_a_new_length_only_uploads(backend: TtnnBackend) -> N
     """The FIRST call at a new reference length prepares the conv2d weights for that shape: host->device
     uploads (prepared weights, conv configs) only, never a read-back (to_torch / Tensor::cpu /
     from_device). Warm calls make no transfer at all (test_clone_forward_has_no_host_round_trip)."""
-    uploaded = [backend.upload(w.numpy()) for w in list(golden_case()["inputs"]["wav_22k"].values())[1:]]
-    report = capture(backend.mean_embedding, uploaded)  # cold: a fresh backend has nothing prepared
+    waveform = list(golden_case()["inputs"]["wav_22k"].values())[1]
+    report = capture(backend.clone_runner.embedding, waveform)  # cold: a fresh backend has nothing prepared
     assert report.num_host_transfers > 0, "a cold call must upload the prepared conv weights"
     assert device_to_host_transfers(report) == [], report.host_transfers
-    assert report.operations.count("ttnn.conv2d") == 12
+    assert report.operations.count("ttnn.conv2d") == 6
 
 
 def _noise(samples: int, seed: int = 0) -> np.ndarray:
@@ -630,14 +632,14 @@ def test_program_cache_stays_bounded_over_many_lengths(device) -> None:
 def test_close_waits_for_an_in_flight_call(backend: TtnnBackend, monkeypatch: pytest.MonkeyPatch) -> None:
     """close() takes the call lock: it returns only after a running call finished; later calls fail clearly."""
     started, release, results = threading.Event(), threading.Event(), []
-    run = backend.mean_embedding
+    run = backend.clone_runner.embedding
 
-    def slow(uploaded):
+    def slow(waveform):
         started.set()
         assert release.wait(30)
-        return run(uploaded)
+        return run(waveform)
 
-    monkeypatch.setattr(backend, "mean_embedding", slow)
+    monkeypatch.setattr(backend.clone_runner, "embedding", slow)
     worker = threading.Thread(target=lambda: results.append(backend.speaker_embedding([_noise(11025)])))
     worker.start()
     assert started.wait(30)

@@ -1,9 +1,9 @@
 # SPDX-FileCopyrightText: © 2026 Tenstorrent AI ULC
 # SPDX-License-Identifier: Apache-2.0
-"""runner/converter_runner.py: converter forwards on persistent device buffers per shape bucket, traced on
-a card. Here (the mock cannot replay a trace) the region runs eagerly, and graph capture proves it
-trace-safe: no host transfer, the same op sequence and the same buffers at the same addresses on two
-requests with different inputs, the persistent inputs written in place."""
+"""runner/: converter and clone forwards on persistent device buffers per shape bucket, traced on a card. Here
+(the mock cannot replay a trace) a region runs eagerly, and graph capture proves it trace-safe: no host
+transfer, the same op sequence and the same buffers at the same addresses on two requests with different
+inputs, the persistent inputs written in place. Also the converter data parallel on the N300 mesh."""
 
 from __future__ import annotations
 
@@ -13,8 +13,19 @@ import pytest
 import torch
 import ttnn
 
+from models.demos.openvoice.runner.clone_runner import CloneRunner
 from models.demos.openvoice.runner.converter_runner import ConverterRunner
-from models.demos.openvoice.tests.helpers import DEVICE, assert_items_close, bar, clip_path, converter_golden, requires_device
+from models.demos.openvoice.tests.helpers import (
+    DEVICE,
+    assert_items_close,
+    bar,
+    check_module,
+    clip_path,
+    converter_golden,
+    reference_encoder,
+    requires_device,
+)
+from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.reference.spectrogram import spectrogram
 from models.demos.openvoice.tt.spectrogram import TtSpectrogram
 from models.demos.openvoice.utils.audio import load_audio
@@ -105,6 +116,35 @@ def test_waveform_region_is_trace_safe(device, shared_data: Path) -> None:
     _assert_trace_safe(runner, [tt.prepare_batch(*request, on_host=True) for request in _waveform_requests(case.model, 3)])
 
 
+# ---- the clone path: a reference padded to its frame bucket, masked per conv and per GRU step ----
+
+
+def _clone_windows() -> list[torch.Tensor]:
+    """Two windows of real speech, 97 and 117 frames: one 128-frame bucket, different valid conv heights/GRU steps."""
+    audio = torch.from_numpy(load_audio(clip_path("jfk"), 22050))
+    return [audio[20000:45000], audio[60000:90000]]
+
+
+@DEVICE
+def test_clone_runner_equals_the_unpadded_clone(device) -> None:
+    """Each window through the clone runner (padded to 128 frames, conv inputs and GRU steps masked) equals its
+    unpadded clone (measured: bit for bit on the mock), and both share one region."""
+    encoder = TtSpeakerEncoder(device, reference_encoder())
+    runner = CloneRunner(encoder)
+    for waveform in _clone_windows():
+        expected = ttnn.to_torch(encoder(encoder.upload(waveform))).float().reshape(1, -1, 1)
+        actual = ttnn.to_torch(runner.embedding(waveform)).float().reshape(1, -1, 1)
+        check_module(device, "batch_vs_alone", expected, actual)  # measured 0 / 0 (mock)
+    assert list(runner.regions) == [128]
+
+
+@DEVICE
+def test_clone_region_is_trace_safe(device) -> None:
+    """The clone region on two references of different lengths in one bucket: trace-safe (see above)."""
+    encoder = TtSpeakerEncoder(device, reference_encoder())
+    _assert_trace_safe(CloneRunner(encoder, traced=False), [encoder.prepare_inputs(w, on_host=True) for w in _clone_windows()])
+
+
 # ---- N300: the converter data parallel over the 1x2 mesh (weights replicated, each chip B / 2 items) ----
 N300 = pytest.mark.parametrize("mesh_device", [2], indirect=True)
 
@@ -137,10 +177,17 @@ def test_mesh_items_equal_one_chip(mesh_device, shared_data: Path) -> None:
 @requires_device
 @TRACE_DEVICE
 def test_traced_equals_eager(device, shared_data: Path) -> None:
-    """Card: the traced region (two command queues) against the eager forward on the same requests."""
+    """Card: the traced regions (two command queues) against the eager forward on the same requests: the converter
+    and the clone."""
     case = converter_golden(shared_data, "vc_small_b2")
     tt = TtToneColorConverter(device, case.model)
     traced, eager = ConverterRunner(tt, traced=True), ConverterRunner(tt, traced=False)
     for request in _requests(case):
         torch.testing.assert_close(traced(*request), eager(*request), rtol=0, atol=1e-3)
+    traced.release()
+    encoder = TtSpeakerEncoder(device, reference_encoder())
+    traced, eager = CloneRunner(encoder, traced=True), CloneRunner(encoder, traced=False)
+    for waveform in _clone_windows():
+        expected = ttnn.to_torch(eager.embedding(waveform)).float()
+        torch.testing.assert_close(ttnn.to_torch(traced.embedding(waveform)).float(), expected, rtol=0, atol=1e-3)
     traced.release()

@@ -25,12 +25,14 @@ Layouts and precision (see TRADEOFFS.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 import torch
 import ttnn
 
 from models.demos.openvoice.reference.reference_encoder import ReferenceEncoder
+from models.demos.openvoice.tt.buckets import bucket_length
 from models.demos.openvoice.tt.commons import cast, upload
 from models.demos.openvoice.tt.conv import PreparedWeights
 from models.demos.openvoice.tt.precision import Precision, compute_config
@@ -158,16 +160,24 @@ class TtReferenceEncoder:
         gamma, beta = self.layernorm
         return ttnn.layer_norm(spec, epsilon=self.layernorm_eps, weight=gamma, bias=beta, compute_kernel_config=self.compute)
 
-    def conv_stack(self, x: ttnn.Tensor, frames: int, keep_all: bool = False) -> tuple[list[ttnn.Tensor], int, int]:
+    def conv_stack(
+        self, x: ttnn.Tensor, frames: int, keep_all: bool = False, masks: Sequence[ttnn.Tensor] | None = None
+    ) -> tuple[list[ttnn.Tensor], int, int]:
         """Normalised spectrogram -> conv outputs (flattened NHWC; all six if `keep_all`, for tests,
-        else the last only, so each activation is freed once the next conv has read it) and (H', W')."""
+        else the last only, so each activation is freed once the next conv has read it) and (H', W').
+        `masks` (a bucketed clone, `TtCloneInputs`): conv k's input rows of padded frames zeroed first, so each
+        conv sees the zeros the unpadded run's own padding gives (mask 0 applies to the spectrogram rows)."""
+        if masks is not None:
+            x = ttnn.multiply(x, masks[0])
         # [1, 1, T, bins] -> one-channel NHWC image [1, 1, T*bins, 1], row-major for the conv's halo.
         x = cast(x, CONV_DTYPE)
         x = ttnn.to_layout(x, ttnn.ROW_MAJOR_LAYOUT)
         x = ttnn.reshape(x, (1, 1, frames * self.bins, 1))
         height, width = frames, self.bins
         outputs = []
-        for conv in self.convs:
+        for k, conv in enumerate(self.convs):
+            if masks is not None and k > 0:
+                x = ttnn.multiply(x, masks[k])
             x, height, width = conv(x, height, width)
             if keep_all:
                 outputs.append(x)
@@ -180,11 +190,14 @@ class TtReferenceEncoder:
         x = cast(x, RECURRENT_DTYPE)
         return ttnn.linear(x, self.gru_input, bias=self.gru_input_bias, compute_kernel_config=self.compute)
 
-    def gru(self, gates_in: ttnn.Tensor, steps: int) -> ttnn.Tensor:
-        """PyTorch GRU recurrence (gates r, z, n) from precomputed input products; final h [1, 1, 1, H]."""
+    def gru(self, gates_in: ttnn.Tensor, steps: int, step_mask: ttnn.Tensor | None = None) -> ttnn.Tensor:
+        """PyTorch GRU recurrence (gates r, z, n) from precomputed input products; final h [1, 1, 1, H].
+        `step_mask` [1, 1, steps, H] (a bucketed clone): h keeps its value on the padded steps (`ttnn.where`, an
+        exact selection), so the final h is the one after the last valid step."""
         hsz = self.hidden
         h = self.h0
         for t in range(steps):
+            previous = h
             gi = ttnn.slice(gates_in, [0, 0, t, 0], [1, 1, t + 1, 3 * hsz])
             gh = ttnn.linear(h, self.gru_hidden, bias=self.gru_hidden_bias, compute_kernel_config=self.compute)
             rz = ttnn.sigmoid(ttnn.add(ttnn.slice(gi, [0, 0, 0, 0], [1, 1, 1, 2 * hsz]), ttnn.slice(gh, [0, 0, 0, 0], [1, 1, 1, 2 * hsz])))
@@ -193,15 +206,47 @@ class TtReferenceEncoder:
             gh_n = ttnn.slice(gh, [0, 0, 0, 2 * hsz], [1, 1, 1, 3 * hsz])
             n = ttnn.tanh(ttnn.add(ttnn.slice(gi, [0, 0, 0, 2 * hsz], [1, 1, 1, 3 * hsz]), ttnn.multiply(r, gh_n)))
             h = ttnn.add(n, ttnn.multiply(z, ttnn.subtract(h, n)))  # (1 - z) * n + z * h
+            if step_mask is not None:
+                h = ttnn.where(ttnn.slice(step_mask, [0, 0, t, 0], [1, 1, t + 1, hsz]), h, previous)
         return h
 
     def project(self, h: ttnn.Tensor) -> ttnn.Tensor:
         return ttnn.linear(h, self.proj, bias=self.proj_bias, compute_kernel_config=self.compute)
 
-    def __call__(self, spec: ttnn.Tensor) -> ttnn.Tensor:
+    def __call__(
+        self, spec: ttnn.Tensor, masks: Sequence[ttnn.Tensor] | None = None, step_mask: ttnn.Tensor | None = None
+    ) -> ttnn.Tensor:
+        """Spectrogram -> embedding; `masks` / `step_mask`: a bucketed spectrogram's (see `TtCloneInputs`)."""
         frames = spec.shape[-2]
-        outputs, steps, _ = self.conv_stack(self.normalize(spec), frames)
-        return self.project(self.gru(self.gru_inputs(outputs[-1], steps), steps))
+        outputs, steps, _ = self.conv_stack(self.normalize(spec), frames, masks=masks)
+        return self.project(self.gru(self.gru_inputs(outputs[-1], steps), steps, step_mask))
+
+    def layer_shapes(self, frames: int) -> list[tuple[int, int]]:
+        """(height, width) of each conv's input, then of the last conv's output (stride 2, pad 1: ceil halves)."""
+        shapes = [(frames, self.bins)]
+        for _ in self.convs:
+            height, width = shapes[-1]
+            shapes.append(((height + 1) // 2, (width + 1) // 2))
+        return shapes
+
+
+@dataclass
+class TtCloneInputs:
+    """One reference padded to a frame bucket (`TtSpeakerEncoder.prepare_inputs`)."""
+
+    waveform: ttnn.Tensor  # `TtSpectrogram.pad_batch` [1, rows * hop] float32 row-major
+    masks: tuple[ttnn.Tensor, ...]  # per conv input: 1 on the rows of valid frames ([1, 1, H*W, 1]; conv 0: [1, 1, T, 1])
+    step_mask: ttnn.Tensor  # [1, 1, steps, H]: 1 up to the last valid GRU step
+    frames: int  # the bucket
+    valid_frames: int
+
+    def device_tensors(self) -> dict[str, ttnn.Tensor]:
+        """The tensors a request writes (a runner's persistent inputs), by name."""
+        return {"waveform": self.waveform, "step_mask": self.step_mask, **{f"mask{k}": m for k, m in enumerate(self.masks)}}
+
+    def with_device_tensors(self, tensors: dict[str, ttnn.Tensor]) -> "TtCloneInputs":
+        masks = tuple(tensors[f"mask{k}"] for k in range(len(self.masks)))
+        return replace(self, waveform=tensors["waveform"], step_mask=tensors["step_mask"], masks=masks)
 
 
 class TtSpeakerEncoder:
@@ -232,3 +277,32 @@ class TtSpeakerEncoder:
 
     def __call__(self, waveform: ttnn.Tensor) -> ttnn.Tensor:
         return self.encoder(self.spectrogram(waveform))
+
+    def prepare_inputs(self, waveform: torch.Tensor, on_host: bool = False) -> TtCloneInputs:
+        """A reference waveform padded to its frame bucket (`tt/buckets.py`), with the masks that make the padded
+        clone equal the unpadded one: per conv input, its rows of valid frames (valid heights halve with the
+        convs, rounding up, as the unpadded run's do); per GRU step, 1 up to the last valid one. `on_host`: not
+        uploaded (what `runner.CloneRunner` copies into its persistent inputs)."""
+        device = None if on_host else self.device
+        valid = self.spectrogram.num_frames(torch.as_tensor(waveform).numel())
+        frames = bucket_length(valid)
+        padded = self.spectrogram.pad_batch([waveform], frames)
+        shapes, valid_shapes = self.encoder.layer_shapes(frames), self.encoder.layer_shapes(valid)
+        masks = [(torch.arange(frames) < valid).float().reshape(1, 1, frames, 1)]
+        for (height, width), (valid_height, _) in zip(shapes[1:-1], valid_shapes[1:-1]):
+            rows = torch.arange(height).repeat_interleave(width) < valid_height  # NHWC rows (h, w)
+            masks.append(rows.float().reshape(1, 1, height * width, 1))
+        steps, valid_steps = shapes[-1][0], valid_shapes[-1][0]
+        step_mask = (torch.arange(steps) < valid_steps).float()[:, None].expand(steps, self.encoder.hidden)
+        return TtCloneInputs(
+            waveform=upload(device, padded, ttnn.float32, ttnn.ROW_MAJOR_LAYOUT),
+            masks=tuple(upload(device, m, ttnn.float32) for m in masks),
+            step_mask=upload(device, step_mask.reshape(1, 1, steps, -1).contiguous(), RECURRENT_DTYPE),
+            frames=frames,
+            valid_frames=valid,
+        )
+
+    def forward(self, inputs: TtCloneInputs) -> ttnn.Tensor:
+        """The bucketed clone on device: padded waveform -> STFT -> masked encoder -> embedding [1, 1, 1, gin]."""
+        spec = self.spectrogram.batch(inputs.waveform, 1, inputs.frames)
+        return self.encoder(spec, inputs.masks, inputs.step_mask)

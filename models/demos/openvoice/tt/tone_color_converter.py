@@ -33,7 +33,7 @@ the per-module choice (tools/precision_plan.py measures the options).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import torch
@@ -75,6 +75,9 @@ class TtConverterInputs:
     def device_tensors(self) -> dict[str, ttnn.Tensor]:
         """The tensors a request writes (a runner's persistent inputs), by name."""
         return {name: getattr(self, name) for name in self.DEVICE_TENSORS if getattr(self, name) is not None}
+
+    def with_device_tensors(self, tensors: dict[str, ttnn.Tensor]) -> "TtConverterInputs":
+        return replace(self, **tensors)
 
 
 @dataclass
