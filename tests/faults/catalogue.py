@@ -638,6 +638,7 @@ CONVERTER_AND_CLONE_FAULTS += (
 )
 
 # ---- shape buckets and the converter runner (tt/buckets.py, runner/converter_runner.py) ----
+MELO_RUNNER = Selection("melo-runner", (f"{_TESTS}/test_runner.py", "-k", "melo_runner_equals"))
 CLONE_BUCKETS = Selection("clone-buckets", (f"{_TESTS}/test_runner.py", "-k", "clone_runner_equals"))
 SPECTROGRAM_BATCH = Selection("spectrogram-batch", (PER_OP, "-k", "spectrogram_batch_items"))
 # Served batches of several lengths on the N300 mesh (each item vs alone and the reference), concurrent requests
@@ -687,6 +688,22 @@ CONVERTER_AND_CLONE_FAULTS += (
         "                h = ttnn.where(ttnn.slice(step_mask, [0, 0, t, 0], [1, 1, t + 1, hsz]), h, h)",
         "a bucketed clone's GRU keeps stepping through the padded steps (its final h is the bucket's)",
         CLONE_BUCKETS,
+    ),
+    Fault(
+        "melo-decode-region-reads-a-stale-encode",
+        "runner/melo_runner.py",
+        "        decode_region.inputs.encoded = encoded  # a card: the same tensors every run; the mock: this run's\n",
+        "",
+        "the MeloTTS decode region keeps the encode outputs of the request that made it (eager: stale on the next)",
+        MELO_RUNNER,
+    ),
+    Fault(
+        "melo-prior-draw-padded-in-front",
+        "tt/melo_tts.py",
+        "        return pad_time(eps_p, frames)",
+        "        return torch.nn.functional.pad(eps_p, (frames - eps_p.shape[-1], 0))",
+        "the prior draw padded to the frame bucket at the front: every frame gets another frame's noise",
+        MELO_RUNNER,
     ),
     # ---- serving: batched STFT, the request batcher, merged MeloTTS batches, long texts ----
     Fault(

@@ -50,6 +50,7 @@ from models.demos.openvoice.tt.commons import download_replicated, num_chips
 from models.demos.openvoice.tt.reference_encoder import TtSpeakerEncoder
 from models.demos.openvoice.runner.clone_runner import CloneRunner
 from models.demos.openvoice.runner.converter_runner import ConverterRunner
+from models.demos.openvoice.runner.melo_runner import MeloRunner
 from models.demos.openvoice.tt.tone_color_converter import TtToneColorConverter
 from models.demos.openvoice.utils.config import OpenVoiceConfig
 from models.demos.openvoice.utils.device import NUM_COMMAND_QUEUES, TRACE_REGION_SIZE, close_device, is_mock_device, open_device
@@ -280,7 +281,7 @@ class TtnnBackend:
         self.traced = traced
         self.converter_runner: ConverterRunner | None = None  # built on first use: cloning alone never needs it
         self.melo = melo
-        self.tt_melo: dict[str, TtMeloTTS] = {}  # per model language, built on first use
+        self.melo_runners: dict[str, MeloRunner] = {}  # per model language, built on first use
 
     @classmethod
     def open(
@@ -308,7 +309,7 @@ class TtnnBackend:
         """Clear the device's program cache past `max_program_cache_entries` (between calls only)."""
         entries = self.device.num_program_cache_entries()
         if entries > self.max_program_cache_entries:
-            for runner in (self.clone_runner, self.converter_runner):
+            for runner in (self.clone_runner, self.converter_runner, *self.melo_runners.values()):
                 if runner is not None:
                     runner.release()  # a trace replays its programs: never keep one past a clear
             self.device.clear_program_cache()
@@ -373,13 +374,19 @@ class TtnnBackend:
         with self._lock:
             self._check_open()
             self._bound_program_cache()
-            tt = self.tt_melo.get(r.language)
-            if tt is None:
-                tt = self.tt_melo[r.language] = TtMeloTTS(self.device, self.melo(r.language))
-            inputs = tt.prepare_inputs(r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, r.noise_scale_w, r.eps_sdp)
-            outputs = tt.infer_all(inputs, r.noise_scale, r.length_scale, r.sdp_ratio, r.eps_p, mask_decoder=r.mask_decoder)
-            audio = tt.download_audio(outputs, inputs.batch_size)
-        return melo_audio(audio, outputs.y_lengths, tt.hop, MELO_SAMPLING_RATE)
+            runner = self.melo_runners.get(r.language)
+            if runner is None:
+                runner = self.melo_runners[r.language] = MeloRunner(TtMeloTTS(self.device, self.melo(r.language)), self.traced)
+            tt = runner.tt
+            args = (r.x, r.x_lengths, r.sid, r.tone, r.languages, r.bert, r.ja_bert, r.noise_scale_w, r.eps_sdp)
+            if r.mask_decoder:  # the product's path: buckets and the two (traced on a card) regions
+                host = tt.prepare_inputs(*args, bucket=True, on_host=True, sdp_ratio=r.sdp_ratio, length_scale=r.length_scale)
+                audio, y_lengths = runner.infer(host, r.noise_scale, r.eps_p)
+            else:  # upstream's unmasked decoder: padding is audible, so no buckets
+                inputs = tt.prepare_inputs(*args)
+                outputs = tt.infer_all(inputs, r.noise_scale, r.length_scale, r.sdp_ratio, r.eps_p, mask_decoder=False)
+                audio, y_lengths = tt.download_audio(outputs, inputs.batch_size), outputs.y_lengths
+        return melo_audio(audio, y_lengths, tt.hop, MELO_SAMPLING_RATE)
 
     def close(self) -> None:
         """Release the device if this backend opened it (idempotent); waits for an in-flight call."""

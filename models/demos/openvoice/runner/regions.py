@@ -21,6 +21,7 @@ Inputs are any object with `device_tensors()` (name -> host or device tensor: wh
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Protocol
@@ -42,7 +43,8 @@ class RegionInputs(Protocol):
 @dataclass
 class Region:
     inputs: Any  # RegionInputs on the persistent device tensors
-    output: ttnn.Tensor | None = None  # the traced forward's output (card)
+    serial: int  # which region this is (a region that reads another one's outputs keys on it)
+    output: Any = None  # the traced forward's output (card): a tensor, or the forward's result object
     trace_id: Any = None
 
 
@@ -64,6 +66,7 @@ class Regions:
         self.write_queue = (WRITE_QUEUE if self.traced else COMPUTE_QUEUE) if write_queue is None else write_queue
         self.max_regions = max_regions
         self.regions: OrderedDict[Hashable, Region] = OrderedDict()
+        self._serials = itertools.count()
 
     def region_for(self, host: RegionInputs, key: Hashable) -> Region:
         """The region of shape `key` with `host` written into its persistent inputs (made on first use)."""
@@ -73,7 +76,7 @@ class Regions:
             self.write(host, region)
             return region
         persistent = {name: ttnn.to_device(tensor, self.device) for name, tensor in host.device_tensors().items()}
-        region = Region(host.with_device_tensors(persistent))
+        region = Region(host.with_device_tensors(persistent), next(self._serials))
         if self.traced:
             self.capture(region)
         self.regions[key] = region

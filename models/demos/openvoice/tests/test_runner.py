@@ -15,6 +15,9 @@ import ttnn
 
 from models.demos.openvoice.runner.clone_runner import CloneRunner
 from models.demos.openvoice.runner.converter_runner import ConverterRunner
+from models.demos.openvoice.runner.melo_runner import MeloRunner
+from models.demos.openvoice.tt.buckets import MELO_FRAMES, bucket_length
+from models.demos.openvoice.tt.melo_tts import TtMeloDecodeInputs, TtMeloTTS
 from models.demos.openvoice.tests.helpers import (
     DEVICE,
     assert_items_close,
@@ -22,6 +25,7 @@ from models.demos.openvoice.tests.helpers import (
     check_module,
     clip_path,
     converter_golden,
+    melo_golden,
     reference_encoder,
     requires_device,
 )
@@ -143,6 +147,89 @@ def test_clone_region_is_trace_safe(device) -> None:
     """The clone region on two references of different lengths in one bucket: trace-safe (see above)."""
     encoder = TtSpeakerEncoder(device, reference_encoder())
     _assert_trace_safe(CloneRunner(encoder, traced=False), [encoder.prepare_inputs(w, on_host=True) for w in _clone_windows()])
+
+
+# ---- MeloTTS: two regions around the one sync, T_x and T_y padded to their buckets ----
+MELO_INPUTS = ("x", "x_lengths", "sid", "tone", "language", "bert", "ja_bert")
+
+
+def _melo_host(tt: TtMeloTTS, inputs: dict):
+    """tts_small_b3's recorded request, padded to its token bucket, on the host (what the runner copies in)."""
+    return tt.prepare_inputs(
+        *(inputs[k] for k in MELO_INPUTS), float(inputs["noise_scale_w"]), inputs["eps_sdp"], bucket=True, on_host=True,
+        sdp_ratio=float(inputs["sdp_ratio"]), length_scale=float(inputs["length_scale"]),
+    )  # fmt: skip
+
+
+def _melo_unbucketed(tt: TtMeloTTS, inputs: dict) -> tuple[torch.Tensor, list[int]]:
+    uploaded = tt.prepare_inputs(*(inputs[k] for k in MELO_INPUTS), float(inputs["noise_scale_w"]), inputs["eps_sdp"])
+    s = {k: float(inputs[k]) for k in ("noise_scale", "length_scale", "sdp_ratio")}
+    out = tt.infer_all(uploaded, s["noise_scale"], s["length_scale"], s["sdp_ratio"], inputs["eps_p"], mask_decoder=True)
+    return tt.download_audio(out, uploaded.batch_size), out.y_lengths
+
+
+@DEVICE
+def test_melo_runner_equals_the_unbucketed_infer(device) -> None:
+    """tts_small_b3 through the MeloTTS runner (T_x padded to its token bucket, T_y to its frame bucket, the
+    decoder masked), then a second request of the same shapes (other speakers and draws) through the same two
+    regions: the same y_lengths as the unbucketed masked infer (integer durations, exact) and every item's audio,
+    first and last frames included, equal to it at the batch-vs-alone bar."""
+    model, inputs, _ = melo_golden("tts_small_b3")
+    tt = TtMeloTTS(device, model)
+    runner = MeloRunner(tt)
+    limits = bar(device, "melo_batch_vs_alone")  # measured (mock): every item bit for bit equal, both requests
+    for request in (inputs, _other_request(inputs)):
+        host = _melo_host(tt, request)
+        expected, expected_lengths = _melo_unbucketed(tt, request)
+        audio, y_lengths = runner.infer(host, float(request["noise_scale"]), request["eps_p"])
+        assert y_lengths == expected_lengths
+        assert host.length > request["x"].shape[1] and audio.shape[-1] > expected.shape[-1]  # both padded for real
+        samples = [n * tt.hop for n in y_lengths]
+        assert_items_close(
+            "melo bucketed vs unbucketed", expected, audio[..., : expected.shape[-1]], samples,
+            pcc=limits.pcc, max_rel=limits.max_rel, padded="ignore",
+        )  # fmt: skip
+    assert len(runner.encode.regions) == 1
+
+
+def _other_request(inputs: dict) -> dict:
+    """The recorded request with the speakers reversed and new duration and prior draws (same shapes)."""
+    eps_sdp = torch.randn(inputs["eps_sdp"].shape, generator=torch.Generator().manual_seed(3))
+
+    def eps_p(y_lengths, channels):
+        return torch.randn(len(y_lengths), channels, max(y_lengths), generator=torch.Generator().manual_seed(4))
+
+    return dict(inputs, sid=inputs["sid"].flip(0), eps_sdp=eps_sdp, eps_p=eps_p)
+
+
+@DEVICE
+def test_melo_regions_are_trace_safe(device) -> None:
+    """Both MeloTTS regions on two requests of one shape (the recorded one, then other draws and another speaker):
+    each region trace-safe, the decode region reading the encode region's outputs."""
+    model, inputs, _ = melo_golden("tts_small_b3")
+    tt = TtMeloTTS(device, model)
+    runner = MeloRunner(tt)
+    hosts = [_melo_host(tt, inputs), _melo_host(tt, _other_request(inputs))]
+    _assert_trace_safe(_Keyed(runner.encode, lambda h: (h.batch_size, h.length, h.sdp_ratio, h.length_scale)), hosts)
+    encode_region = next(iter(runner.encode.regions.values()))
+    encoded = runner.encode.execute(encode_region)
+    frames = bucket_length(max(tt.length_regulator.read_lengths(encoded.durations)), MELO_FRAMES)
+    decode_hosts = [
+        TtMeloDecodeInputs(encoded, ttnn.from_torch(torch.randn(1, 1, 3 * frames, tt.inter_channels, generator=torch.Generator().manual_seed(s)), dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT), frames)
+        for s in (1, 2)
+    ]  # fmt: skip
+    _assert_trace_safe(_Keyed(runner.decode, lambda h: (encode_region.serial, h.frames)), decode_hosts)
+
+
+class _Keyed:
+    """A `Regions` with `region(host)` (what `_assert_trace_safe` calls), keyed by `key(host)`."""
+
+    def __init__(self, regions, key) -> None:
+        self.inner, self.key = regions, key
+        self.device, self.regions, self.execute = regions.device, regions.regions, regions.execute
+
+    def region(self, host):
+        return self.inner.region_for(host, self.key(host))
 
 
 # ---- N300: the converter data parallel over the 1x2 mesh (weights replicated, each chip B / 2 items) ----

@@ -32,6 +32,10 @@ def geometric_buckets(first: int, last: int, ratio: float = 1.25, multiple: int 
 
 
 CONVERTER_FRAMES = geometric_buckets(64, 5184)
+# MeloTTS: tokens per sentence (T_x, with the blanks between phones) from 32 in x1.25 steps; frames (T_y) as the
+# converter's (a MeloTTS frame, 512 samples at 44.1 kHz, is a converter frame, 256 samples at 22.05 kHz).
+MELO_TOKENS = geometric_buckets(32, 1024)
+MELO_FRAMES = CONVERTER_FRAMES
 LONG_STEP = 1024  # frames (11.9 s): past the largest bucket a length rounds up to a multiple of this
 # Device batches of concurrent requests hold at most this many (bucketed) frames / tokens per chip. Converter:
 # past ~1,000 rows batching buys nothing once traced -- the device-time model, 2 s requests, traced, per item:

@@ -37,7 +37,7 @@ converter's `generator.FP32_STAGES` fp32 tail; every module's compute config fro
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import ttnn
@@ -45,6 +45,7 @@ from loguru import logger
 
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
+from models.demos.openvoice.tt.buckets import MELO_TOKENS, bucket_length, pad_time
 from models.demos.openvoice.tt.commons import bf16_parts, cast, download_replicated, from_time_major, to_time_major, upload
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
@@ -65,12 +66,53 @@ class TtMeloInputs:
     scaled_noise_w: ttnn.Tensor  # eps_sdp * noise_scale_w, [1, 1, B*T_x, 2] float32
     x_lengths: torch.Tensor  # [B] (host copy, for the download)
     batch_size: int
-    length: int  # T_x
+    length: int  # T_x (a bucket when bucketed)
+    sdp_ratio: float = 0.2  # the duration controls a `runner.MeloRunner` region bakes in (part of its key)
+    length_scale: float = 1.0
 
     @property
     def x_mask(self) -> ttnn.Tensor:
         """Token mask [1, 1, B*T_x, 1] float32 (uploaded with the text encoder's inputs)."""
         return self.text.mask
+
+    def device_tensors(self) -> dict[str, ttnn.Tensor]:
+        """The tensors a request writes (a runner's persistent inputs), by name."""
+        t = self.text
+        return {"ids": t.ids, "bert": t.bert, "ja_bert": t.ja_bert, "mask": t.mask, "sid": self.sid, "noise_w": self.scaled_noise_w}
+
+    def with_device_tensors(self, tensors: dict[str, ttnn.Tensor]) -> "TtMeloInputs":
+        text = replace(self.text, ids=tensors["ids"], bert=tensors["bert"], ja_bert=tensors["ja_bert"], mask=tensors["mask"])
+        return replace(self, text=text, sid=tensors["sid"], scaled_noise_w=tensors["noise_w"])
+
+
+@dataclass
+class TtMeloEncoded:
+    """What the token-level part of `infer` leaves on device (`encode_durations`; a runner's first region)."""
+
+    g: ttnn.Tensor
+    enc_x: ttnn.Tensor
+    m_p: ttnn.Tensor
+    logs_p: ttnn.Tensor
+    logw_sdp: ttnn.Tensor
+    logw_dp: ttnn.Tensor
+    durations: TtDurations
+
+
+@dataclass
+class TtMeloDecodeInputs:
+    """The frame-level part's inputs (`decode_frames`; a runner's second region): the first part's device
+    results, the prior draw (host-written, [1, 1, B*T_y, C] float32, scaled by noise_scale) and T_y."""
+
+    encoded: TtMeloEncoded
+    scaled_eps_p: ttnn.Tensor
+    frames: int
+    mask_decoder: bool = True
+
+    def device_tensors(self) -> dict[str, ttnn.Tensor]:
+        return {"eps_p": self.scaled_eps_p}  # `encoded` is the first region's output, not written per request
+
+    def with_device_tensors(self, tensors: dict[str, ttnn.Tensor]) -> "TtMeloDecodeInputs":
+        return replace(self, scaled_eps_p=tensors["eps_p"])
 
 
 @dataclass
@@ -134,22 +176,47 @@ class TtMeloTTS:
         ja_bert: torch.Tensor,
         noise_scale_w: float = 0.8,
         eps_sdp: torch.Tensor | None = None,
+        bucket: bool = False,
+        on_host: bool = False,
+        sdp_ratio: float = 0.2,
+        length_scale: float = 1.0,
     ) -> TtMeloInputs:
         """The one upload before the sync. x, tone, language [B, T_x]; x_lengths, sid [B]; bert
-        [B, 1024, T_x]; ja_bert [B, 768, T_x]; eps_sdp [B, 2, T_x] (standard normal, sampled when None)."""
+        [B, 1024, T_x]; ja_bert [B, 768, T_x]; eps_sdp [B, 2, T_x] (standard normal, sampled when None).
+        `bucket`: T_x padded with zeros up to its token bucket (`tt/buckets.py`; padded tokens are masked as a
+        batch's shorter items are). `on_host`: not uploaded (a runner's persistent inputs)."""
         b, t = x.shape
         if eps_sdp is None:
             eps_sdp = torch.randn(b, 2, t)
         elif tuple(eps_sdp.shape) != (b, 2, t):
             raise ValueError(f"eps_sdp must be {(b, 2, t)}, got {tuple(eps_sdp.shape)}")
+        if bucket:
+            t = bucket_length(t, MELO_TOKENS)
+            x, tone, language, bert, ja_bert, eps_sdp = (pad_time(v, t) for v in (x, tone, language, bert, ja_bert, eps_sdp))
+        device = None if on_host else self.device
         return TtMeloInputs(
-            text=self.enc_p.prepare_inputs(x, x_lengths, tone, language, bert, ja_bert),
-            sid=upload(self.device, sid.reshape(1, b).to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT),
-            scaled_noise_w=upload(self.device, to_time_major(eps_sdp * noise_scale_w), ttnn.float32),
+            text=self.enc_p.prepare_inputs(x, x_lengths, tone, language, bert, ja_bert, on_host=on_host),
+            sid=upload(device, sid.reshape(1, b).to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT),
+            scaled_noise_w=upload(device, to_time_major(eps_sdp * noise_scale_w), ttnn.float32),
             x_lengths=x_lengths.detach().clone(),
             batch_size=b,
             length=t,
+            sdp_ratio=sdp_ratio,
+            length_scale=length_scale,
         )
+
+    def prior_draw(self, eps_p: torch.Tensor | PriorDraw | None, y_lengths: list[int], frames: int) -> torch.Tensor:
+        """The prior's standard-normal draw [B, C, frames] for these y_lengths (a `PriorDraw` called, or sampled
+        when None), zero-padded from max(y_lengths) to `frames`."""
+        b, t_y = len(y_lengths), max(y_lengths)
+        if callable(eps_p):
+            eps_p = eps_p(y_lengths, self.inter_channels)
+        if eps_p is None:
+            eps_p = torch.randn(b, self.inter_channels, t_y)  # like the reference's randn_like
+        elif tuple(eps_p.shape) != (b, self.inter_channels, t_y):
+            expected = (b, self.inter_channels, t_y)
+            raise ValueError(f"eps_p must be {expected} (T_y from the durations), got {tuple(eps_p.shape)}")
+        return pad_time(eps_p, frames)
 
     # ---- device stages (separately callable for tests and benchmarks) ------------------------
     def speaker_embedding(self, inputs: TtMeloInputs) -> ttnn.Tensor:
@@ -232,43 +299,50 @@ class TtMeloTTS:
     ) -> TtMeloOutputs:
         """Device run with its one host sync (y_lengths) and the eps_p upload; keeps every intermediate.
         eps_p and mask_decoder as in the reference's `infer`."""
+        encoded = self.encode_durations(inputs, sdp_ratio, length_scale)
+        y_lengths = self.length_regulator.read_lengths(encoded.durations)  # THE host sync
+        frames = max(y_lengths)
+        # Shape known only after the sync. float32: z_p's noise term is exp(logs_p)-amplified
+        # (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale).
+        eps = self.prior_draw(eps_p, y_lengths, frames)
+        scaled_eps_p = upload(self.device, to_time_major(eps * noise_scale), ttnn.float32)
+        outputs = self.decode_frames(TtMeloDecodeInputs(encoded, scaled_eps_p, frames, mask_decoder), max_len)
+        outputs.y_lengths = y_lengths
+        return outputs
+
+    def encode_durations(self, inputs: TtMeloInputs, sdp_ratio: float, length_scale: float) -> TtMeloEncoded:
+        """Everything before the sync: g, text encoder, both duration predictors, the mix and the durations."""
         b, t_x = inputs.batch_size, inputs.length
         g = self.speaker_embedding(inputs)
         enc_x, m_p, logs_p, logw_sdp, logw_dp = self.encode(inputs, g)
         logw = self.mix_durations(logw_sdp, logw_dp, sdp_ratio)
         durations = self.length_regulator.durations(logw, inputs.x_mask, b, t_x, length_scale)
-        y_lengths = self.length_regulator.read_lengths(durations)  # THE host sync
-        frames = max(y_lengths)
-        alignment = self.length_regulator.align(durations, frames)
-        m_p_expanded = self.length_regulator.expand(alignment, m_p)
-        logs_p_expanded = self.length_regulator.expand(alignment, logs_p)
-        if callable(eps_p):
-            eps_p = eps_p(y_lengths, self.inter_channels)
-        if eps_p is None:
-            eps_p = torch.randn(b, self.inter_channels, frames)  # like the reference's randn_like
-        elif tuple(eps_p.shape) != (b, self.inter_channels, frames):
-            expected = (b, self.inter_channels, frames)
-            raise ValueError(f"eps_p must be {expected} (T_y from the durations), got {tuple(eps_p.shape)}")
-        # Shape known only after the sync. float32: z_p's noise term is exp(logs_p)-amplified
-        # (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale).
-        scaled_eps_p = upload(self.device, to_time_major(eps_p * noise_scale), ttnn.float32)
-        z_p = self.prior_sample(m_p_expanded, logs_p_expanded, scaled_eps_p)
-        z = self.flow_reverse(z_p, alignment, g, b)
-        audio, decoded = self.decode(z, alignment, g, b, max_len, mask_decoder)
+        return TtMeloEncoded(g, enc_x, m_p, logs_p, logw_sdp, logw_dp, durations)
+
+    def decode_frames(self, inputs: TtMeloDecodeInputs, max_len: int | None = None) -> TtMeloOutputs:
+        """Everything after the sync, at T_y = `inputs.frames` (>= every y_length: a bucket pads it, the y_mask
+        masks the padded frames): alignment, expansion, prior sample, reversed flow, decoder."""
+        e, b = inputs.encoded, inputs.encoded.durations.batch_size
+        alignment = self.length_regulator.align(e.durations, inputs.frames)
+        m_p_expanded = self.length_regulator.expand(alignment, e.m_p)
+        logs_p_expanded = self.length_regulator.expand(alignment, e.logs_p)
+        z_p = self.prior_sample(m_p_expanded, logs_p_expanded, inputs.scaled_eps_p)
+        z = self.flow_reverse(z_p, alignment, e.g, b)
+        audio, decoded = self.decode(z, alignment, e.g, b, max_len, inputs.mask_decoder)
         return TtMeloOutputs(
             audio=audio,
             alignment=alignment,
-            durations=durations,
-            y_lengths=y_lengths,
+            durations=e.durations,
+            y_lengths=[],
             z=z,
             z_p=z_p,
             m_p_expanded=m_p_expanded,
             logs_p_expanded=logs_p_expanded,
-            enc_x=enc_x,
-            m_p=m_p,
-            logs_p=logs_p,
-            logw_sdp=logw_sdp,
-            logw_dp=logw_dp,
+            enc_x=e.enc_x,
+            m_p=e.m_p,
+            logs_p=e.logs_p,
+            logw_sdp=e.logw_sdp,
+            logw_dp=e.logw_dp,
             decoded_frames=decoded,
         )
 

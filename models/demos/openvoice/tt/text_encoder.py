@@ -92,17 +92,20 @@ class TtTextEncoder:
         language: torch.Tensor,
         bert: torch.Tensor,
         ja_bert: torch.Tensor,
+        on_host: bool = False,
     ) -> TtTextEncoderInputs:
-        """Upload ids x/tone/language [B, T], x_lengths [B], bert [B, 1024, T], ja_bert [B, 768, T]."""
+        """Upload ids x/tone/language [B, T], x_lengths [B], bert [B, 1024, T], ja_bert [B, 768, T] (`on_host`: the
+        same tensors left on the host, for a runner's persistent inputs)."""
+        device = None if on_host else self.device
         b, t = x.shape
         ids = torch.stack([x, tone + self.n_vocab, language + self.n_vocab + self.n_tones]).reshape(3, b * t)
         mask = sequence_mask(x_lengths, t).float().reshape(1, 1, b * t, 1)
-        ids = upload(self.device, ids.to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT)
+        ids = upload(device, ids.to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT)
         return TtTextEncoderInputs(
             ids=ids,
-            bert=upload(self.device, to_time_major(bert), DTYPE),
-            ja_bert=upload(self.device, to_time_major(ja_bert), DTYPE),
-            mask=upload(self.device, mask, DTYPE),
+            bert=upload(device, to_time_major(bert), DTYPE),
+            ja_bert=upload(device, to_time_major(ja_bert), DTYPE),
+            mask=upload(device, mask, DTYPE),
             batch_size=b,
             length=t,
         )
