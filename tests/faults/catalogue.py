@@ -516,34 +516,34 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "backend-sum-not-mean",
         "demo/backends.py",
-        "return ttnn.multiply(total, 1.0 / len(uploaded))",
-        "return total",
+        "mean = download_replicated(ttnn.multiply(total, 1.0 / len(waveforms)), self.device)",
+        "mean = download_replicated(total, self.device)",
         "segment embeddings summed, not averaged (sum without the 1/len)",
         CLONE,
     ),
     Fault(
         "backend-running-pairwise-mean",
         "demo/backends.py",
-        "total = embedding if total is None else ttnn.add(total, embedding)\n"
-        "        return ttnn.multiply(total, 1.0 / len(uploaded))",
-        "total = embedding if total is None else ttnn.multiply(ttnn.add(total, embedding), 0.5)\n"
-        "        return total",
+        "total = ttnn.clone(embedding) if total is None else ttnn.add(total, embedding)\n"
+        "            mean = download_replicated(ttnn.multiply(total, 1.0 / len(waveforms)), self.device)",
+        "total = ttnn.clone(embedding) if total is None else ttnn.multiply(ttnn.add(total, embedding), 0.5)\n"
+        "            mean = download_replicated(total, self.device)",
         "segments averaged pairwise as they arrive (weights 1/4, 1/4, 1/2 for 3) instead of sum / len",
         CLONE,
     ),
     Fault(
         "backend-speak-decoder-unmasked",
-        "demo/backends.py",
-        "r.eps_p, mask_decoder=r.mask_decoder)",
-        "r.eps_p)",
-        "the TTNN speak path ignores the request's mask_decoder (a shorter sentence hears the batch's padding)",
+        "runner/melo_runner.py",
+        "decode_host = TtMeloDecodeInputs(encoded, upload(None, to_time_major(eps), ttnn.float32), frames)",
+        "decode_host = TtMeloDecodeInputs(encoded, upload(None, to_time_major(eps), ttnn.float32), frames, False)",
+        "the TTNN speak path's decode region runs the decoder unmasked (a shorter sentence hears the batch's padding)",
         SPEAK,
     ),
     Fault(
         "backend-speak-prior-draw-ignored",
         "demo/backends.py",
-        "r.eps_p, mask_decoder=r.mask_decoder)",
-        "None, mask_decoder=r.mask_decoder)",
+        "audio, y_lengths = runner.infer(host, r.noise_scale, r.eps_p)",
+        "audio, y_lengths = runner.infer(host, r.noise_scale, None)",
         "the TTNN speak path draws its own eps_p instead of the request's per-sentence draw",
         SPEAK,
     ),

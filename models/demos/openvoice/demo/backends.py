@@ -7,24 +7,25 @@ The pipeline (demo/pipeline.py) does the host work -- decoding, resampling, cutt
 into <= 30 s segments (`SE_SEGMENT_SECONDS`), the embedding cache -- and hands each backend mono
 waveforms at the model's rate, or one padded MeloTTS batch (`SynthesisRequest`).
 
-TTNN backend. Each segment is uploaded once, the spectrogram, reference encoder and the average
-over segments run on device, and the embedding is downloaded once.
+TTNN backend: every forward runs through a runner (`runner/`): inputs padded to their shape bucket and
+written into persistent device buffers, the forward traced on a card (the device is opened with a trace
+region and two command queues), the same region eager on the mock. Clone: each segment through the
+`CloneRunner`, summed and averaged on device, the embedding downloaded once. Conversion: a batch of
+requests through the `ConverterRunner` (waveforms in, the STFT inside the region), data parallel over the
+chips of a mesh. Text to speech (`synthesize`): one `MeloRunner` (two regions around the y_lengths sync)
+per model language, built on first use from the reference model the pipeline's loader gives; the
+request's draws (eps_sdp, and eps_p as a function of the y_lengths) are the reference backend's, so both
+synthesize the same sentence.
 
-Long-lived processes: every new input length adds programs to the device's program cache
-(134-150 per conversion length, 52-80 per clone length, measured; the conv programs keep
-their sliding-window config tensors in DRAM, see `tt/conv.py`). Before each call -- never inside a forward -- the backend clears the program
-cache once it holds more than `PROGRAM_CACHE_MAX_ENTRIES` programs (`_bound_program_cache`,
-used by clone and conversion alike). Prepared conv weights are bounded separately
-(`tt/conv.py PREPARED_SHAPES` per conv). Cost: after a clear, the next call at every length
-recompiles/re-creates its programs (kernel binaries stay in tt-metal's on-disk JIT cache).
+Long-lived processes: buckets bound the shapes, so the program cache and the prepared conv weights stay
+bounded by the buckets in use (`tt/conv.py PREPARED_SHAPES` per conv). As a backstop, before each call --
+never inside a forward -- the backend clears the program cache once it holds more than
+`PROGRAM_CACHE_MAX_ENTRIES` programs (`_bound_program_cache`), releasing the runners' traces first; the next
+call at every shape then recompiles (kernel binaries stay in tt-metal's on-disk JIT cache).
 
-Text to speech (`synthesize`): one `TtMeloTTS` per model language, built on first use from the
-reference model the pipeline's loader gives; one padded batch per request (its one host sync is
-MeloTTS's y_lengths read); the request's draws (eps_sdp, and eps_p as a function of the
-y_lengths) are the reference backend's, so both synthesize the same sentence.
-
-Threads: calls and `close()` take one lock, so `close()` waits for an in-flight call and a
-call after `close()` fails with a clear error (`VoiceCloner` serialises its calls too).
+Threads: calls and `close()` take one lock, so `close()` waits for an in-flight call and a call after
+`close()` fails with a clear error (`VoiceCloner` gathers concurrent requests into batches before they
+get here).
 """
 
 from __future__ import annotations
