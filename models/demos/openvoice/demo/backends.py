@@ -292,6 +292,7 @@ class TtnnBackend:
         converter: ToneColorConverter | None = None,
         melo: MeloLoader | None = None,
         chips: int = 1,
+        traced: bool | None = None,
     ) -> "TtnnBackend":
         """Open the device (`utils/device.py`: chip 0, or a 1 x `chips` mesh; the port's L1 small size, a trace
         region and two command queues for the runners) and build the model on it.
@@ -301,7 +302,7 @@ class TtnnBackend:
         """
         device = open_device(chips=chips, trace_region_size=TRACE_REGION_SIZE, num_command_queues=NUM_COMMAND_QUEUES)
         logger.info(f"TTNN backend on {'the mock Wormhole' if is_mock_device() else 'a Tenstorrent device'}")
-        backend = cls(config, device, ref_enc, converter, owns_device=True, melo=melo)
+        backend = cls(config, device, ref_enc, converter, owns_device=True, melo=melo, traced=traced)
         backend._close_at_exit = functools.partial(close_device, device)
         atexit.register(backend._close_at_exit)
         return backend

@@ -9,8 +9,9 @@ Per (work, chips): the requests once one after another (each alone: one device f
 from N threads (the cloner's batcher gathers them: `runner/batcher.py`). Every device call of the backend is
 graph-captured, which gives per request:
 * device forwards, ops and host transfers (counted on the mock and on a card alike);
-* on a card, measured requests per second and latency percentiles (wall clock, submit to result; the runner is
-  traced there, so "traced" is what a card measures; `--eager` measures the eager path);
+* on a card, measured requests per second and latency percentiles (wall clock, submit to result), for the traced
+  path (the runners' default on a card) and the eager one (`--paths`; the mock runs eager only: trace capture
+  cannot run there);
 * from the device-time model (utils/wormhole_model.py), the predicted card figures, MODELLED, NOT MEASURED:
   each captured forward's end to end untraced and traced, the requests' completion times when all arrive at
   once and the forwards run back to back (latency percentiles over the requests, requests per second).
@@ -97,6 +98,7 @@ class Round:
     work: str
     chips: int
     mode: str
+    path: str  # "traced" or "eager": what ran (the mock: eager)
     latencies_s: list[float]
     wall_s: float
     calls: list[DeviceCall] = field(default_factory=list)
@@ -150,7 +152,9 @@ def run_threads(items: Sequence[Any], call: Callable[[Any], Any]) -> None:
         thread.join()
 
 
-def run_round(work: str, chips: int, mode: str, cloner: VoiceCloner, tts: Any, requests: int, seconds: float) -> Round:
+def run_round(
+    work: str, chips: int, mode: str, cloner: VoiceCloner, tts: Any, requests: int, seconds: float, path: str
+) -> Round:
     jobs = _jobs(work, cloner, tts, requests, seconds)
     backend: CapturingBackend = cloner.backend
     latencies = [0.0] * len(jobs)
@@ -173,25 +177,25 @@ def run_round(work: str, chips: int, mode: str, cloner: VoiceCloner, tts: Any, r
     else:
         run_threads(range(len(jobs)), timed)
     wall = time.perf_counter() - start
-    return Round(work, chips, mode, latencies, wall, backend.calls[first_call:])
+    return Round(work, chips, mode, path, latencies, wall, backend.calls[first_call:])
 
 
 def format_table(rounds: Sequence[Round], mock: bool) -> str:
     where = "the mock Wormhole (measured columns: host emulation, not shown)" if mock else "device"
     lines = [
         f"serving on {where}",
-        f"{'work':>8} {'chips':>5} {'requests':>17} {'forwards':>8} {'ops/req':>8} {'xfers/req':>9} "
+        f"{'work':>8} {'chips':>5} {'requests':>17} {'path':>6} {'forwards':>8} {'ops/req':>8} {'xfers/req':>9} "
         f"{'req/s':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}",
     ]
     for r in rounds:
         measured = [None] * 4 if mock else [r.requests / r.wall_s, *percentiles([s * 1e3 for s in r.latencies_s])]
         lines.append(
-            f"{r.work:>8} {r.chips:>5} {f'{r.requests} {r.mode}':>17} {len(r.calls):>8} {r.per_request('operations'):>8.0f} "
+            f"{r.work:>8} {r.chips:>5} {f'{r.requests} {r.mode}':>17} {r.path:>6} {len(r.calls):>8} {r.per_request('operations'):>8.0f} "
             f"{r.per_request('host_transfers'):>9.1f} {fmt(measured[0], '.2f'):>7} "
             + " ".join(f"{fmt(v, '.1f'):>8}" for v in measured[1:])
         )
     lines.append(f"predicted on a card ({MODELLED}): forwards of the rounds above, back to back")
-    for r in rounds:
+    for r in [r for r in rounds if r.path == rounds[0].path]:  # the model prices both paths from one capture
         for traced in (False, True):
             rate, done = r.modelled(traced)
             p = percentiles(done)
@@ -202,11 +206,12 @@ def format_table(rounds: Sequence[Round], mock: bool) -> str:
     return "\n".join(lines)
 
 
-def build(args: argparse.Namespace, chips: int, work: str) -> tuple[VoiceCloner, Any]:
+def build(args: argparse.Namespace, chips: int, work: str, eager: bool) -> tuple[VoiceCloner, Any]:
     """The CLI's own builders (random weights or checkpoints) on a TTNN backend of `chips` chips, captured."""
     from models.demos.openvoice.demo import cli
 
     common = ["--backend", "ttnn", "--chips", str(chips), "--checkpoint-dir", str(args.checkpoint_dir)]
+    common += ["--eager"] if eager else []
     if not args.official:
         common += ["--random-weights", str(args.random_weights)]
     tts = None
@@ -229,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chips", type=int, nargs="+", choices=(1, 2), default=[1, 2], help="1: one chip; 2: an N300 mesh")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each convert / clone request's audio")
     parser.add_argument("--wait-ms", type=float, default=50.0, help="the batcher's gathering wait (threads start within it)")
+    parser.add_argument("--paths", nargs="+", choices=("traced", "eager"), default=["traced", "eager"], help="a card: which runs to measure")
     parser.add_argument("--random-weights", type=int, default=0, metavar="SEED", help="seeded random release shapes (default)")
     parser.add_argument("--official", action="store_true", help="the official checkpoints (--checkpoint-dir) instead")
     parser.add_argument("--checkpoint-dir", type=Path, default=Path("checkpoints_v2"))
@@ -236,18 +242,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nltk-dir", type=Path, help="speak: NLTK data")
     parser.add_argument("--base-speakers", type=Path, help="speak: base-speaker SEs")
     args = parser.parse_args(argv)
+    mock = is_mock_device()
+    paths = ["eager"] if mock else args.paths
     rounds = []
     for chips in args.chips:
         for work in args.work:
-            cloner, tts = build(args, chips, work)
-            try:
-                for mode in ("sequential", "concurrent"):
-                    rounds.append(run_round(work, chips, mode, cloner, tts, args.requests, args.seconds))
-                    logger.info(f"{work} x{args.requests} {mode} on {chips} chip(s): {len(rounds[-1].calls)} forwards")
-            finally:
-                cloner.close()
-                cloner.backend.close()
-    print(format_table(rounds, is_mock_device()))
+            for path in paths:
+                cloner, tts = build(args, chips, work, eager=path == "eager")
+                try:
+                    for mode in ("sequential", "concurrent"):
+                        rounds.append(run_round(work, chips, mode, cloner, tts, args.requests, args.seconds, path))
+                        logger.info(f"{work} x{args.requests} {mode} on {chips} chip(s), {path}: {len(rounds[-1].calls)} forwards")
+                finally:
+                    cloner.close()
+                    cloner.backend.close()
+    print(format_table(rounds, mock))
     return 0
 
 

@@ -264,8 +264,8 @@ def test_mesh_items_equal_one_chip(mesh_device, shared_data: Path) -> None:
 @requires_device
 @TRACE_DEVICE
 def test_traced_equals_eager(device, shared_data: Path) -> None:
-    """Card: the traced regions (two command queues) against the eager forward on the same requests: the converter
-    and the clone."""
+    """Card: the traced regions (two command queues) against the eager forward on the same requests: the converter,
+    the clone and MeloTTS's two regions."""
     case = converter_golden(shared_data, "vc_small_b2")
     tt = TtToneColorConverter(device, case.model)
     traced, eager = ConverterRunner(tt, traced=True), ConverterRunner(tt, traced=False)
@@ -277,4 +277,13 @@ def test_traced_equals_eager(device, shared_data: Path) -> None:
     for waveform in _clone_windows():
         expected = ttnn.to_torch(eager.embedding(waveform)).float()
         torch.testing.assert_close(ttnn.to_torch(traced.embedding(waveform)).float(), expected, rtol=0, atol=1e-3)
+    traced.release()
+    model, inputs, _ = melo_golden("tts_small_b3")
+    tt = TtMeloTTS(device, model)
+    traced, eager = MeloRunner(tt, traced=True), MeloRunner(tt, traced=False)
+    for request in (inputs, _other_request(inputs)):
+        expected, expected_lengths = eager.infer(_melo_host(tt, request), float(request["noise_scale"]), request["eps_p"])
+        audio, y_lengths = traced.infer(_melo_host(tt, request), float(request["noise_scale"]), request["eps_p"])
+        assert y_lengths == expected_lengths
+        torch.testing.assert_close(audio, expected, rtol=0, atol=1e-3)
     traced.release()
