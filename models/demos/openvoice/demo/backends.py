@@ -31,6 +31,7 @@ get here).
 from __future__ import annotations
 
 import atexit
+import gc
 import functools
 import math
 import threading
@@ -397,6 +398,14 @@ class TtnnBackend:
                 atexit.unregister(self._close_at_exit)
                 self._close_at_exit = None
             if self._owns_device and self.device is not None:
+                # The model's device tensors (weights, persistent inputs, traces) go before their device: a mesh
+                # tensor destroyed after its mesh is closed crashes the process.
+                for runner in (self.clone_runner, self.converter_runner, *self.melo_runners.values()):
+                    if runner is not None:
+                        runner.release()
+                self.speaker_encoder = self.clone_runner = self.converter_runner = None
+                self.melo_runners = {}
+                gc.collect()
                 close_device(self.device)
                 logger.info("TTNN backend: device closed")
             self.device = None

@@ -10,7 +10,9 @@ language -- form their own batch) of at most `max_batch` items and `max_cost` su
 device memory: a batch never holds more frames than the budget, whatever its size), in arrival order.
 Results go back to each caller.
 
-A failing batch of several items is re-run item by item, so each request gets its own result or its own
+The worker exits after `IDLE_SECONDS` without requests, so an idle batcher holds no thread (nor, through
+`run_batch`, the device tensors of its model); the next request starts a new one. A failing batch of several
+items is re-run item by item, so each request gets its own result or its own
 error: one bad request never fails the others, and nothing is dropped.
 """
 
@@ -25,6 +27,7 @@ from typing import Callable, Generic, Hashable, Sequence, TypeVar
 
 from loguru import logger
 
+IDLE_SECONDS = 2.0  # an idle worker exits (and lets go of the model); the next `submit` starts a new one
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -73,11 +76,14 @@ class RequestBatcher(Generic[Item, Result]):
 
     def close(self) -> None:
         """Stop the worker once the waiting items are served (a later `submit` starts a new one)."""
-        with self._start:
-            if self._worker is not None and self._worker.is_alive():
-                self._queue.put(None)
-                self._worker.join()
-            self._worker = None
+        with self._start:  # not joined under the lock: an idle worker takes it to exit
+            worker, self._worker = self._worker, None
+            if worker is not None and worker.is_alive():
+                self._queue.put(None)  # a worker about to exit on idle sees it and takes it instead
+            else:
+                worker = None
+        if worker is not None:
+            worker.join()
 
     def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
         """`first` and what arrives within the wait, up to max_batch items; True when close was asked."""
@@ -129,7 +135,14 @@ class RequestBatcher(Generic[Item, Result]):
 
     def _serve(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._start:  # `submit` enqueues under this lock: nothing can arrive unseen
+                    if self._queue.empty():
+                        self._worker = None
+                        return
+                continue
             if first is None:
                 return
             pending, closing = self._gather(first)
