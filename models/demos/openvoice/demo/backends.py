@@ -12,8 +12,8 @@ written into persistent device buffers, the forward traced on a card (the device
 region and two command queues), the same region eager on the mock. Clone: each segment through the
 `CloneRunner`, summed and averaged on device, the embedding downloaded once. Conversion: a batch of
 requests through the `ConverterRunner` (waveforms in, the STFT inside the region), data parallel over the
-chips of a mesh. Text to speech (`synthesize`): one `MeloRunner` (two regions around the y_lengths sync)
-per model language, built on first use from the reference model the pipeline's loader gives; the
+chips of a mesh. Text to speech (`synthesize`): one `MeloRunner` (two regions around the y_lengths sync;
+data parallel on a mesh) per model language, built on first use from the reference model the pipeline's loader gives; the
 request's draws (eps_sdp, and eps_p as a function of the y_lengths) are the reference backend's, so both
 synthesize the same sentence.
 
@@ -274,8 +274,8 @@ class TtnnBackend:
         self._owns_device = owns_device
         self.name = "ttnn-mock" if is_mock_device() else "ttnn"  # part of the embedding cache key
         d = config.data
-        # On a mesh (an N300's 1x2) conversions run data parallel (each chip its share of the batch); clones and
-        # MeloTTS run replicated (every chip the same batch, chip 0's result read): their split is not done yet.
+        # On a mesh (an N300's 1x2) conversions and MeloTTS run data parallel (each chip its share of the batch);
+        # a clone runs replicated (one reference: every chip the same, chip 0's result read).
         self.chips = num_chips(device)
         self.speaker_encoder = TtSpeakerEncoder(device, ref_enc, d.filter_length, d.hop_length, d.win_length)
         self.clone_runner = CloneRunner(self.speaker_encoder, traced=traced)
@@ -388,7 +388,7 @@ class TtnnBackend:
             else:  # upstream's unmasked decoder: padding is audible, so no buckets
                 inputs = tt.prepare_inputs(*args)
                 outputs = tt.infer_all(inputs, r.noise_scale, r.length_scale, r.sdp_ratio, r.eps_p, mask_decoder=False)
-                audio, y_lengths = tt.download_audio(outputs, inputs.batch_size), outputs.y_lengths
+                audio, y_lengths = tt.download_audio(outputs, inputs.batch_size), outputs.y_lengths[: inputs.items]
         return melo_audio(audio, y_lengths, tt.hop, MELO_SAMPLING_RATE)
 
     def close(self) -> None:

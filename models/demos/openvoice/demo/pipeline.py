@@ -127,9 +127,9 @@ class VoiceCloner:
     Safe to share between threads (a server's request handlers): decoding and validation run on the caller's
     thread; `convert` and `synthesize` requests that arrive while the device is busy are gathered into one
     device batch (`runner/batcher.py`): at most `max_batch` requests, waiting at most `batch_wait_ms` for more,
-    conversions of one shape bucket within `CONVERTER_BATCH_FRAMES` per chip (a mesh backend shares each batch
-    out over its chips), syntheses of one model and one set of
-    style controls within `MELO_BATCH_TOKENS` (TRADEOFFS.md "Serving": the limits and why). Each request gets
+    conversions of one shape bucket within `CONVERTER_BATCH_FRAMES` per chip, syntheses of one model and one set of
+    style controls within `MELO_BATCH_TOKENS` per chip (a mesh backend shares each batch out over its chips;
+TRADEOFFS.md "Serving": the limits and why). Each request gets
     what it gets alone (at the batch-vs-alone bar). Clones and the cache are used by one caller at a time.
     `last_timing` is per thread (it includes the wait for the batch).
     """
@@ -142,8 +142,7 @@ class VoiceCloner:
         max_batch: int | None = None,
         batch_wait_ms: float = BATCH_WAIT_MS,
     ) -> None:
-        """`max_batch` None: `MAX_BATCH` conversions per chip of the backend (an N300 mesh takes 16, 8 per chip) and
-        `MAX_BATCH` syntheses (MeloTTS runs on one chip)."""
+        """`max_batch` None: `MAX_BATCH` requests per chip of the backend (an N300 mesh takes 16, 8 per chip)."""
         chips = getattr(backend, "chips", 1)
         self.config = config
         self.backend = backend
@@ -157,8 +156,8 @@ class VoiceCloner:
             max_cost=CONVERTER_BATCH_FRAMES * chips, name="convert-batcher",
         )  # fmt: skip
         self.syntheses: RequestBatcher[SynthesisRequest, SynthesisResult] = RequestBatcher(
-            self._synthesize_merged, max_batch or MAX_BATCH, batch_wait_ms, key=merge_key,
-            cost=lambda r: r.x.numel(), max_cost=MELO_BATCH_TOKENS, name="synthesis-batcher",
+            self._synthesize_merged, max_batch or MAX_BATCH * chips, batch_wait_ms, key=merge_key,
+            cost=lambda r: r.x.numel(), max_cost=MELO_BATCH_TOKENS * chips, name="synthesis-batcher",
         )  # fmt: skip
 
     @property

@@ -18,12 +18,11 @@ per item (`mask_decoder`), so padded tokens and frames change no item: each equa
 from __future__ import annotations
 
 import torch
-import ttnn
 
 from models.demos.openvoice.reference.melo_tts import PriorDraw
 from models.demos.openvoice.runner.regions import Regions
 from models.demos.openvoice.tt.buckets import MELO_FRAMES, bucket_length
-from models.demos.openvoice.tt.commons import download_replicated, from_time_major, to_time_major, upload
+from models.demos.openvoice.tt.commons import download_chips, from_time_major, to_time_major
 from models.demos.openvoice.tt.melo_tts import TtMeloDecodeInputs, TtMeloInputs, TtMeloTTS
 
 
@@ -46,12 +45,13 @@ class MeloRunner:
         encoded = self.encode.execute(encode_region)
         y_lengths = self.tt.length_regulator.read_lengths(encoded.durations)  # THE host sync
         frames = bucket_length(max(y_lengths), MELO_FRAMES)
-        eps = self.tt.prior_draw(eps_p, y_lengths, frames) * noise_scale
-        decode_host = TtMeloDecodeInputs(encoded, upload(None, to_time_major(eps), ttnn.float32), frames)
+        eps = self.tt.prior_draw(eps_p, y_lengths, frames, host.items) * noise_scale
+        decode_host = TtMeloDecodeInputs(encoded, self.tt.upload_frames(None, to_time_major(eps)), frames)
         decode_region = self.decode.region_for(decode_host, (encode_region.serial, frames))
         decode_region.inputs.encoded = encoded  # a card: the same tensors every run; the mock: this run's
         audio = self.decode.execute(decode_region)
-        return from_time_major(download_replicated(audio, self.tt.device).float(), host.batch_size), y_lengths
+        audio = from_time_major(download_chips(audio, self.tt.device).float().reshape(1, 1, -1, 1), len(y_lengths))
+        return audio[: host.items], y_lengths[: host.items]  # a mesh's filler items dropped
 
     def release(self) -> None:
         self.decode.release()

@@ -557,6 +557,14 @@ def upload_durations(device, case: DurationCase) -> DurationInputs:
 # ---- MeloTTS infer: the goldens ----------------------------------------------------------------------
 
 
+def item_alone(inputs: dict, b: int, n_y: int) -> dict:
+    """Batch item b of a recorded case as its own B=1 case (its own tokens, its n_y frames of eps_p)."""
+    n_x = int(inputs["x_lengths"][b])
+    alone = {k: v[b : b + 1, ..., :n_x] if k in ("x", "tone", "language", "bert", "ja_bert", "eps_sdp") else v for k, v in inputs.items()}
+    alone.update(x_lengths=inputs["x_lengths"][b : b + 1], sid=inputs["sid"][b : b + 1], eps_p=inputs["eps_p"][b : b + 1, :, :n_y])
+    return alone
+
+
 @lru_cache(maxsize=2)
 def melo_golden(name: str) -> tuple[MeloTTS, dict, dict]:
     folder = require_shared_data() / "golden" / name

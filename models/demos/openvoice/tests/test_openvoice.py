@@ -86,6 +86,7 @@ from models.demos.openvoice.tests.helpers import (
     download,
     duration_golden,
     golden_case,
+    item_alone,
     melo_golden,
     pcc_value,
     reference_encoder,
@@ -736,14 +737,6 @@ def reference_infer(model: MeloTTS, inputs: dict, max_len: int | None = None, ma
             *(inputs[k] for k in INPUT_NAMES), **{k: float(inputs[k]) for k in SCALARS},
             eps_sdp=inputs["eps_sdp"], eps_p=inputs["eps_p"], max_len=max_len, mask_decoder=mask_decoder,
         )  # fmt: skip
-
-
-def item_alone(inputs: dict, b: int, n_y: int) -> dict:
-    """Batch item b of a recorded case as its own B=1 case (its own tokens, its n_y frames of eps_p)."""
-    n_x = int(inputs["x_lengths"][b])
-    alone = {k: v[b : b + 1, ..., :n_x] if k in ("x", "tone", "language", "bert", "ja_bert", "eps_sdp") else v for k, v in inputs.items()}
-    alone.update(x_lengths=inputs["x_lengths"][b : b + 1], sid=inputs["sid"][b : b + 1], eps_p=inputs["eps_p"][b : b + 1, :, :n_y])
-    return alone
 
 
 def check_outputs(device: Any, expected: Any, actual: MeloTTSOutput, x_lengths: torch.Tensor, hop: int) -> dict:

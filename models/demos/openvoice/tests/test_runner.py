@@ -25,6 +25,7 @@ from models.demos.openvoice.tests.helpers import (
     check_module,
     clip_path,
     converter_golden,
+    item_alone,
     melo_golden,
     reference_encoder,
     requires_device,
@@ -259,6 +260,36 @@ def test_mesh_items_equal_one_chip(mesh_device, shared_data: Path) -> None:
             assert_items_close(f"mesh item {b} vs alone", alone[None, None], item[None, None], pcc=alone_bar.pcc, max_rel=alone_bar.max_rel)
             assert_items_close(f"mesh item {b} vs reference", reference.audio, item[None, None], pcc=audio_bar.pcc, max_rel=audio_bar.max_rel)
     _assert_trace_safe(ConverterRunner(tt, traced=False), [tt.prepare_batch(*r, on_host=True) for r in _waveform_requests(case.model, 3)])
+
+
+@N300
+@pytest.mark.parametrize("device_params", [{"l1_small_size": 16384}], indirect=True)
+def test_mesh_melo_items_equal_each_alone(mesh_device) -> None:
+    """tts_small_b3 (3 items) through the MeloTTS runner on the 1x2 mesh: 2 items per chip (item 2 and a one-token
+    filler on chip 1), T_y the longest over both chips; the same y_lengths as the reference and every item's
+    audio equal to the item alone (which runs on chip 0 by itself: the single-chip program) at the batch-vs-alone
+    bar, and to the reference's masked audio at the audio bar."""
+    model, inputs, _ = melo_golden("tts_small_b3")
+    tt = TtMeloTTS(mesh_device, model)
+    runner = MeloRunner(tt)
+    host = _melo_host(tt, inputs)
+    assert tt.chips == 2 and host.batch_size == 2 and host.items == 3
+    audio, y_lengths = runner.infer(host, float(inputs["noise_scale"]), inputs["eps_p"])
+    with torch.inference_mode():
+        reference = model.infer(
+            *(inputs[k] for k in MELO_INPUTS), **{k: float(inputs[k]) for k in ("noise_scale", "length_scale", "noise_scale_w", "sdp_ratio")},
+            eps_sdp=inputs["eps_sdp"], eps_p=inputs["eps_p"], mask_decoder=True,
+        )  # fmt: skip
+    assert y_lengths == reference.y_lengths.tolist() and audio.shape[0] == 3
+    alone_bar, audio_bar = bar(mesh_device, "melo_batch_vs_alone"), bar(mesh_device, "melo_audio")
+    for b, n_y in enumerate(y_lengths):
+        request = item_alone(inputs, b, n_y)
+        alone, (alone_length,) = runner.infer(_melo_host(tt, request), float(request["noise_scale"]), request["eps_p"])
+        assert alone_length == n_y
+        n = n_y * tt.hop
+        # measured (mock): vs alone worst 1 - PCC 5.7e-6, max_rel 1.47e-2 (item 2); vs the reference 5.2e-6 / 1.17e-2
+        assert_items_close(f"mesh melo item {b} vs alone", alone[..., :n], audio[b : b + 1, :, :n], pcc=alone_bar.pcc, max_rel=alone_bar.max_rel)
+        assert_items_close(f"mesh melo item {b} vs reference", reference.audio[b : b + 1, :, :n], audio[b : b + 1, :, :n], pcc=audio_bar.pcc, max_rel=audio_bar.max_rel)
 
 
 @requires_device

@@ -45,7 +45,7 @@ import torch
 import ttnn
 from loguru import logger
 
-from models.demos.openvoice.tt.commons import cast, download_replicated, select_rows_float32, upload
+from models.demos.openvoice.tt.commons import cast, download_chips, select_rows_float32, upload
 
 # Rows of the frame-index table uploaded at load (B*T_y and B*T_x must fit; 8192 frames is
 # about 95 s of 44.1 kHz speech at hop 512 for B = 1, 24 s each for B = 4). A longer batch
@@ -107,7 +107,8 @@ class TtLengthRegulator:
     def read_lengths(self, durations: TtDurations) -> list[int]:
         """THE device->host read of a MeloTTS run (listed in TRADEOFFS.md): the B frame counts,
         which size T_y = max(y_lengths) for every later tensor."""
-        return [int(v) for v in download_replicated(durations.y_lengths, self.device).float().reshape(-1).round().tolist()]
+        # on a mesh: every chip's items, in order (data parallel)
+        return [int(v) for v in download_chips(durations.y_lengths, self.device).float().reshape(-1).round().tolist()]
 
     @staticmethod
     def _runs(

@@ -46,7 +46,16 @@ from loguru import logger
 from models.demos.openvoice.reference.melo_tts import MeloTTS, MeloTTSOutput, PriorDraw
 from models.demos.openvoice.reference.residual_coupling import ResidualCouplingBlock
 from models.demos.openvoice.tt.buckets import MELO_TOKENS, bucket_length, pad_time
-from models.demos.openvoice.tt.commons import bf16_parts, cast, download_replicated, from_time_major, to_time_major, upload
+from models.demos.openvoice.tt.commons import (
+    bf16_parts,
+    cast,
+    download_chips,
+    from_time_major,
+    num_chips,
+    to_time_major,
+    upload,
+    upload_per_chip,
+)
 from models.demos.openvoice.tt.duration_predictor import TtDurationPredictor
 from models.demos.openvoice.tt.generator import TtGenerator
 from models.demos.openvoice.tt.length_regulator import TtAlignment, TtDurations, TtLengthRegulator
@@ -69,6 +78,7 @@ class TtMeloInputs:
     length: int  # T_x (a bucket when bucketed)
     sdp_ratio: float = 0.2  # the duration controls a `runner.MeloRunner` region bakes in (part of its key)
     length_scale: float = 1.0
+    items: int = 0  # the request's items (on a mesh, filler items may follow them in the last chip's share)
 
     @property
     def x_mask(self) -> ttnn.Tensor:
@@ -138,6 +148,7 @@ class TtMeloOutputs:
 class TtMeloTTS:
     def __init__(self, device: ttnn.Device, reference: MeloTTS, plan: dict[str, Precision] | None = None) -> None:
         self.device = device
+        self.chips = num_chips(device)  # > 1: data parallel over a mesh (`prepare_inputs`)
         self.use_vc = reference.use_vc
         self.inter_channels = reference.enc_p.out_channels
         self.hop = math.prod(up.stride[0] for up in reference.dec.ups)
@@ -193,21 +204,41 @@ class TtMeloTTS:
         if bucket:
             t = bucket_length(t, MELO_TOKENS)
             x, tone, language, bert, ja_bert, eps_sdp = (pad_time(v, t) for v in (x, tone, language, bert, ja_bert, eps_sdp))
+        fill = -b % self.chips  # a mesh takes an equal share per chip: one-token filler items make it even
+        if fill:
+            x, tone, language, sid, bert, ja_bert, eps_sdp = (
+                torch.cat([v, torch.zeros(fill, *v.shape[1:], dtype=v.dtype)]) for v in (x, tone, language, sid, bert, ja_bert, eps_sdp)
+            )
+            x_lengths = torch.cat([x_lengths, torch.ones(fill, dtype=x_lengths.dtype)])
         device = None if on_host else self.device
+        per_chip = (b + fill) // self.chips
+        items = [slice(c * per_chip, (c + 1) * per_chip) for c in range(self.chips)]
+        up = lambda parts, dtype=ttnn.float32, layout=ttnn.TILE_LAYOUT: upload_per_chip(device, self.device, parts, dtype, layout)  # noqa: E731
         return TtMeloInputs(
             text=self.enc_p.prepare_inputs(x, x_lengths, tone, language, bert, ja_bert, on_host=on_host),
-            sid=upload(device, sid.reshape(1, b).to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT),
-            scaled_noise_w=upload(device, to_time_major(eps_sdp * noise_scale_w), ttnn.float32),
+            sid=up([sid[s].reshape(1, per_chip).to(torch.int32) for s in items], ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT),
+            scaled_noise_w=up([to_time_major(eps_sdp[s] * noise_scale_w) for s in items]),
             x_lengths=x_lengths.detach().clone(),
-            batch_size=b,
+            batch_size=per_chip,
             length=t,
+            items=b,
             sdp_ratio=sdp_ratio,
             length_scale=length_scale,
         )
 
-    def prior_draw(self, eps_p: torch.Tensor | PriorDraw | None, y_lengths: list[int], frames: int) -> torch.Tensor:
+    def upload_frames(self, device: ttnn.Device | None, x: torch.Tensor) -> ttnn.Tensor:
+        """A frame-level host input [1, 1, B*T_y, C] (all items, chips' shares in order) -> float32, a share per chip."""
+        rows = x.shape[-2] // self.chips
+        return upload_per_chip(device, self.device, [x[..., c * rows : (c + 1) * rows, :] for c in range(self.chips)], ttnn.float32)
+
+    def prior_draw(
+        self, eps_p: torch.Tensor | PriorDraw | None, y_lengths: list[int], frames: int, items: int | None = None
+    ) -> torch.Tensor:
         """The prior's standard-normal draw [B, C, frames] for these y_lengths (a `PriorDraw` called, or sampled
-        when None), zero-padded from max(y_lengths) to `frames`."""
+        when None), zero-padded from max(y_lengths) to `frames`; past the request's `items` (a mesh's fillers),
+        zero rows."""
+        fill = len(y_lengths) - (len(y_lengths) if items is None else items)
+        y_lengths = y_lengths[: len(y_lengths) - fill]
         b, t_y = len(y_lengths), max(y_lengths)
         if callable(eps_p):
             eps_p = eps_p(y_lengths, self.inter_channels)
@@ -216,6 +247,7 @@ class TtMeloTTS:
         elif tuple(eps_p.shape) != (b, self.inter_channels, t_y):
             expected = (b, self.inter_channels, t_y)
             raise ValueError(f"eps_p must be {expected} (T_y from the durations), got {tuple(eps_p.shape)}")
+        eps_p = torch.cat([eps_p, torch.zeros(fill, *eps_p.shape[1:])])
         return pad_time(eps_p, frames)
 
     # ---- device stages (separately callable for tests and benchmarks) ------------------------
@@ -304,8 +336,8 @@ class TtMeloTTS:
         frames = max(y_lengths)
         # Shape known only after the sync. float32: z_p's noise term is exp(logs_p)-amplified
         # (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale).
-        eps = self.prior_draw(eps_p, y_lengths, frames)
-        scaled_eps_p = upload(self.device, to_time_major(eps * noise_scale), ttnn.float32)
+        eps = self.prior_draw(eps_p, y_lengths, frames, inputs.items)
+        scaled_eps_p = self.upload_frames(self.device, to_time_major(eps * noise_scale))
         outputs = self.decode_frames(TtMeloDecodeInputs(encoded, scaled_eps_p, frames, mask_decoder), max_len)
         outputs.y_lengths = y_lengths
         return outputs
@@ -367,12 +399,13 @@ class TtMeloTTS:
         """The reference's `infer` signature -> audio [B, 1, T_dec * hop] float32 (torch)."""
         inputs = self.prepare_inputs(x, x_lengths, sid, tone, language, bert, ja_bert, noise_scale_w, eps_sdp)
         outputs = self.infer_all(inputs, noise_scale, length_scale, sdp_ratio, eps_p, max_len, mask_decoder)
-        return self.download_audio(outputs, inputs.batch_size)
+        return self.download_audio(outputs, inputs.batch_size)[: inputs.items]
 
     # ---- download -----------------------------------------------------------------------------
     def download_audio(self, outputs: TtMeloOutputs, batch_size: int) -> torch.Tensor:
-        """The audio download: [B, 1, T_dec * hop] (on a mesh every chip ran the same batch: chip 0's)."""
-        return from_time_major(download_replicated(outputs.audio, self.device).float(), batch_size)
+        """The audio download: [B, 1, T_dec * hop] (`batch_size` items per chip; a mesh's chips' items in order)."""
+        audio = download_chips(outputs.audio, self.device).float().reshape(1, 1, -1, 1)
+        return from_time_major(audio, batch_size * self.chips)
 
     def download(self, inputs: TtMeloInputs, outputs: TtMeloOutputs) -> MeloTTSOutput:
         """Every output and intermediate as the reference's `MeloTTSOutput` (tests, golden checks)."""

@@ -38,7 +38,7 @@ import ttnn
 from models.demos.openvoice.reference.commons import sequence_mask
 from models.demos.openvoice.reference.text_encoder import TextEncoder
 from models.demos.openvoice.tt.attentions import TtEncoder
-from models.demos.openvoice.tt.commons import bf16_parts, to_time_major, upload
+from models.demos.openvoice.tt.commons import bf16_parts, num_chips, to_time_major, upload, upload_per_chip
 from models.demos.openvoice.tt.conv import TtConv1d
 from models.demos.openvoice.tt.precision import compute_config
 from models.demos.openvoice.tt.wavenet import SpeakerRows
@@ -97,15 +97,18 @@ class TtTextEncoder:
         """Upload ids x/tone/language [B, T], x_lengths [B], bert [B, 1024, T], ja_bert [B, 768, T] (`on_host`: the
         same tensors left on the host, for a runner's persistent inputs)."""
         device = None if on_host else self.device
-        b, t = x.shape
-        ids = torch.stack([x, tone + self.n_vocab, language + self.n_vocab + self.n_tones]).reshape(3, b * t)
-        mask = sequence_mask(x_lengths, t).float().reshape(1, 1, b * t, 1)
-        ids = upload(device, ids.to(torch.int32), ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT)
+        chips = num_chips(self.device)  # a mesh: each chip its share of the items (data parallel)
+        b, t = x.shape[0] // chips, x.shape[1]
+        items = [slice(c * b, (c + 1) * b) for c in range(chips)]
+        ids = torch.stack([x, tone + self.n_vocab, language + self.n_vocab + self.n_tones])  # [3, B, T]
+        ids = [ids[:, s].reshape(3, b * t).to(torch.int32) for s in items]
+        mask = sequence_mask(x_lengths, t).float()
+        up = lambda parts, dtype=DTYPE, layout=ttnn.TILE_LAYOUT: upload_per_chip(device, self.device, parts, dtype, layout)  # noqa: E731
         return TtTextEncoderInputs(
-            ids=ids,
-            bert=upload(device, to_time_major(bert), DTYPE),
-            ja_bert=upload(device, to_time_major(ja_bert), DTYPE),
-            mask=upload(device, mask, DTYPE),
+            ids=up(ids, ttnn.uint32, ttnn.ROW_MAJOR_LAYOUT),
+            bert=up([to_time_major(bert[s]) for s in items]),
+            ja_bert=up([to_time_major(ja_bert[s]) for s in items]),
+            mask=up([mask[s].reshape(1, 1, b * t, 1) for s in items]),
             batch_size=b,
             length=t,
         )
