@@ -54,6 +54,8 @@ DECODER = Selection("decoder", (PER_MODULE, OPENVOICE, "-k", "decode or resblock
 DECODER_MASK = Selection("decoder-mask", (PER_MODULE, OPENVOICE, "-k", "generator_mask or masked_decoder"))
 # speak on the TTNN backend: two ZH sentences as one batch vs each alone, on the device.
 SPEAK = Selection("speak-device", (f"{_TESTS}/test_speak.py", "-k", "alone_on_device"))
+# The MeloTTS runner (buckets, two regions) against the unbucketed masked infer, two requests.
+MELO_RUNNER = Selection("melo-runner", (f"{_TESTS}/test_runner.py", "-k", "melo_runner_equals"))
 # speak's conversion against the converter called directly with the base speaker's and the target's SE.
 SPEAK_EMBEDDINGS = Selection("speak-embeddings", (f"{_TESTS}/test_speak.py", "-k", "converter_from_base"))
 # The precision plan reaching every conv of the converter's modules (fidelity, accumulation, weight storage).
@@ -534,10 +536,10 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "backend-speak-decoder-unmasked",
         "runner/melo_runner.py",
-        "decode_host = TtMeloDecodeInputs(encoded, upload(None, to_time_major(eps), ttnn.float32), frames)",
-        "decode_host = TtMeloDecodeInputs(encoded, upload(None, to_time_major(eps), ttnn.float32), frames, False)",
+        "decode_host = TtMeloDecodeInputs(encoded, self.tt.upload_frames(None, to_time_major(eps)), frames)",
+        "decode_host = TtMeloDecodeInputs(encoded, self.tt.upload_frames(None, to_time_major(eps)), frames, False)",
         "the TTNN speak path's decode region runs the decoder unmasked (a shorter sentence hears the batch's padding)",
-        SPEAK,
+        MELO_RUNNER,
     ),
     Fault(
         "backend-speak-prior-draw-ignored",
@@ -638,7 +640,6 @@ CONVERTER_AND_CLONE_FAULTS += (
 )
 
 # ---- shape buckets and the converter runner (tt/buckets.py, runner/converter_runner.py) ----
-MELO_RUNNER = Selection("melo-runner", (f"{_TESTS}/test_runner.py", "-k", "melo_runner_equals"))
 CLONE_BUCKETS = Selection("clone-buckets", (f"{_TESTS}/test_runner.py", "-k", "clone_runner_equals"))
 SPECTROGRAM_BATCH = Selection("spectrogram-batch", (PER_OP, "-k", "spectrogram_batch_items"))
 # Served batches of several lengths on the N300 mesh (each item vs alone and the reference), concurrent requests
