@@ -55,6 +55,7 @@ DECODER_MASK = Selection("decoder-mask", (PER_MODULE, OPENVOICE, "-k", "generato
 # speak on the TTNN backend: two ZH sentences as one batch vs each alone, on the device.
 SPEAK = Selection("speak-device", (f"{_TESTS}/test_speak.py", "-k", "alone_on_device"))
 # The MeloTTS runner (buckets, two regions) against the unbucketed masked infer, two requests.
+MESH_MELO = Selection("mesh-melo", (f"{_TESTS}/test_runner.py", "-k", "mesh_melo"))
 MELO_RUNNER = Selection("melo-runner", (f"{_TESTS}/test_runner.py", "-k", "melo_runner_equals"))
 # speak's conversion against the converter called directly with the base speaker's and the target's SE.
 SPEAK_EMBEDDINGS = Selection("speak-embeddings", (f"{_TESTS}/test_speak.py", "-k", "converter_from_base"))
@@ -689,6 +690,14 @@ CONVERTER_AND_CLONE_FAULTS += (
         "                h = ttnn.where(ttnn.slice(step_mask, [0, 0, t, 0], [1, 1, t + 1, hsz]), h, h)",
         "a bucketed clone's GRU keeps stepping through the padded steps (its final h is the bucket's)",
         CLONE_BUCKETS,
+    ),
+    Fault(
+        "mesh-melo-speakers-on-the-other-chip",
+        "tt/melo_tts.py",
+        "items = [slice(c * per_chip, (c + 1) * per_chip) for c in range(self.chips)]",
+        "items = [slice(c * per_chip, (c + 1) * per_chip) for c in reversed(range(self.chips))]",
+        "on a mesh each chip's speaker ids and duration draws are the other chip's sentences' (the tokens are not)",
+        MESH_MELO,
     ),
     Fault(
         "melo-decode-region-reads-a-stale-encode",

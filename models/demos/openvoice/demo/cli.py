@@ -329,7 +329,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="converter config.json (default: <checkpoint-dir>/converter/config.json)")
     common.add_argument("--ref-enc", type=Path, help="reference-encoder weights, used when the converter checkpoint is absent")
     common.add_argument("--backend", choices=("auto", "reference", "ttnn"), default="auto")
-    common.add_argument("--chips", type=int, default=1, choices=(1, 2), help="ttnn: 2 opens an N300's 1x2 mesh (conversions data parallel)")
+    common.add_argument("--chips", type=int, default=1, choices=(1, 2), help="ttnn: 2 opens an N300's 1x2 mesh (conversions and MeloTTS data parallel)")
     common.add_argument("--eager", action="store_true", help="ttnn: run the forwards untraced (default: traced on a card)")
     common.add_argument("--random-weights", type=int, metavar="SEED", help="seeded random models of the release shapes (NOISE audio)")
     common.add_argument("--se-cache", help="directory for cached speaker embeddings")
