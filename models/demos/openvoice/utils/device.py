@@ -41,6 +41,9 @@ def open_device(l1_small_size: int = L1_SMALL_SIZE, chips: int = 1, **device_par
     `device_params` (trace_region_size, num_command_queues) go to ttnn."""
     if chips == 1:
         return ttnn.open_device(device_id=0, l1_small_size=l1_small_size, **device_params)
+    available = ttnn.get_num_devices()
+    if available < chips:
+        raise RuntimeError(f"{chips} chips asked for (an N300's 1x{chips} mesh), this machine has {available}")
     return ttnn.open_mesh_device(ttnn.MeshShape(1, chips), l1_small_size=l1_small_size, **device_params)
 
 
