@@ -125,22 +125,23 @@ def test_waveform_region_is_trace_safe(device, shared_data: Path) -> None:
 
 
 def _clone_windows() -> list[torch.Tensor]:
-    """Two windows of real speech, 97 and 117 frames: one 128-frame bucket, different valid conv heights/GRU steps."""
+    """Two windows of real speech, 169 and 187 frames: one 224-frame bucket (4 GRU steps) where each has 3 valid
+    steps and its own valid conv heights."""
     audio = torch.from_numpy(load_audio(clip_path("jfk"), 22050))
-    return [audio[20000:45000], audio[60000:90000]]
+    return [audio[20000:63500], audio[60000:108000]]
 
 
 @DEVICE
 def test_clone_runner_equals_the_unpadded_clone(device) -> None:
-    """Each window through the clone runner (padded to 128 frames, conv inputs and GRU steps masked) equals its
-    unpadded clone (measured: bit for bit on the mock), and both share one region."""
+    """Each window through the clone runner (padded to 224 frames, conv inputs and the 4th GRU step masked) equals
+    its unpadded clone (measured: bit for bit on the mock), and both share one region."""
     encoder = TtSpeakerEncoder(device, reference_encoder())
     runner = CloneRunner(encoder)
     for waveform in _clone_windows():
         expected = ttnn.to_torch(encoder(encoder.upload(waveform))).float().reshape(1, -1, 1)
         actual = ttnn.to_torch(runner.embedding(waveform)).float().reshape(1, -1, 1)
         check_module(device, "batch_vs_alone", expected, actual)  # measured 0 / 0 (mock)
-    assert list(runner.regions) == [128]
+    assert list(runner.regions) == [224]
 
 
 @DEVICE
