@@ -647,7 +647,7 @@ SPECTROGRAM_BATCH = Selection("spectrogram-batch", (PER_OP, "-k", "spectrogram_b
 # (converter batches: reference exact, device at the served-batch bar; MeloTTS batches), the 20,000-character text.
 SERVING = Selection(
     "serving",
-    (f"{_TESTS}/test_runner.py", f"{_TESTS}/test_concurrent_clones.py", f"{_TESTS}/test_speak.py", "-k", "mesh or concurrent or twenty_thousand"),
+    (f"{_TESTS}/test_runner.py", f"{_TESTS}/test_concurrent_clones.py", f"{_TESTS}/test_speak.py", "-k", "mesh or concurrent or twenty_thousand or merged"),
 )
 BUCKETS = Selection("buckets", (OPENVOICE, f"{_TESTS}/test_runner.py", "-k", "bucket or runner or trace_safe"))
 CONVERTER_AND_CLONE_FAULTS += (

@@ -42,7 +42,7 @@ from models.demos.openvoice.demo.backends import ReferenceBackend
 from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
 from models.demos.openvoice.demo.speak import SentencePriorDraw, SpeakOptions, TextToSpeech, silence_samples  # noqa: E402
 from models.demos.openvoice.demo.speak import _randn as speak_noise  # noqa: E402
-from models.demos.openvoice.demo.backends import MELO_SAMPLING_RATE  # noqa: E402
+from models.demos.openvoice.demo.backends import MELO_SAMPLING_RATE, ConcatPriorDraw, SynthesisResult, merge_requests, split_result  # noqa: E402
 from models.demos.openvoice.utils.audio import prepare_waveform  # noqa: E402
 from models.demos.openvoice.reference.spectrogram import spectrogram_lengths  # noqa: E402
 from models.demos.openvoice.tests.helpers import DEVICE, DEVICE_AUDIO_BAR, assert_items_close, bar, needs_device, pcc_value  # noqa: E402
@@ -215,6 +215,24 @@ def test_prior_draw_is_keyed_per_sentence() -> None:
     assert not torch.equal(SentencePriorDraw(8, ("b.",))([3], 4)[0], eps[1, :, :3])  # another seed
     with pytest.raises(ValueError, match="1 y_lengths for 2 sentences"):
         draw([5], 4)
+
+
+def test_merged_requests_draw_what_each_request_draws_alone() -> None:
+    """`ConcatPriorDraw` (requests merged into one MeloTTS batch): each request's items get exactly its own draw
+    of its own y_lengths, zero past them; `merge_requests` / `split_result` keep each request's items in order."""
+    draws = (SentencePriorDraw(7, ("a.", "b.")), SentencePriorDraw(7, ("c.",)))
+    eps = ConcatPriorDraw(draws, (2, 1))([5, 3, 4], 6)
+    assert eps.shape == (3, 6, 5)
+    assert torch.equal(eps[:2], draws[0]([5, 3], 6))
+    assert torch.equal(eps[2:, :, :4], draws[1]([4], 6)) and not eps[2, :, 4:].any()
+    tts = _tts("EN")
+    requests = [tts.request([(t, *tts.features(t, "EN"))], "EN", "EN-US", SpeakOptions(), 1) for t in ("Hi there.", "A longer sentence here.")]
+    merged = merge_requests(requests)
+    assert merged.x.shape[0] == 2 and torch.equal(merged.x_lengths, torch.cat([r.x_lengths for r in requests]))
+    assert torch.equal(merged.x[0, : requests[0].x.shape[1]], requests[0].x[0]) and not merged.x[0, requests[0].x.shape[1] :].any()
+    result = SynthesisResult([np.zeros(1), np.ones(2)], [1, 2], 44100)
+    first, second = split_result(result, [1, 1])
+    assert first.frames == [1] and second.frames == [2] and second.audio[0].size == 2
 
 
 def test_stream_equals_speak() -> None:
