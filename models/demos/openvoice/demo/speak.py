@@ -220,7 +220,11 @@ class TextToSpeech:
         if batch:
             yield batch
 
-    def request(
+    def request(self, sentences: Sequence[str], language: str, speaker: str, options: SpeakOptions, seed: int) -> SynthesisRequest:
+        """The frontend per sentence, padded into one MeloTTS batch with the seeded duration draws."""
+        return self.batch_request([(s, *self.features(s, language)) for s in sentences], language, speaker, options, seed)
+
+    def batch_request(
         self,
         items: Sequence[tuple[str, FrontendOutput, torch.Tensor, torch.Tensor]],
         language: str,
@@ -271,7 +275,7 @@ class TextToSpeech:
         d = self.cloner.config.data
         index = 0
         for items in self.sentence_batches(sentences, language):
-            synthesized = self.cloner.synthesize(self.request(items, language, speaker, options, seed))
+            synthesized = self.cloner.synthesize(self.batch_request(items, language, speaker, options, seed))
             requests = []
             for i, (sentence, _, _, _) in enumerate(items):
                 audio = prepare_waveform(

@@ -661,7 +661,7 @@ def test_open_exit_hook_holds_the_device_not_the_backend(device, monkeypatch: py
     """TtnnBackend.open registers one exit hook that closes its device; the hook does not keep the
     backend (and its model) alive, and close() unregisters it."""
     hooks, closed = [], []
-    monkeypatch.setattr(backend_module, "open_device", lambda: device)
+    monkeypatch.setattr(backend_module, "open_device", lambda **params: device)
     monkeypatch.setattr(backend_module, "close_device", closed.append)
     monkeypatch.setattr(backend_module.atexit, "register", hooks.append)
     monkeypatch.setattr(backend_module.atexit, "unregister", hooks.remove)

@@ -16,6 +16,7 @@ the documented whole-word stand-in of random-weights mode.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -29,6 +30,7 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+import ttnn
 
 pytest.importorskip("melo", reason="MeloTTS text code not installed (melotts-krqnf, see requirements-text.in)")
 
@@ -38,7 +40,7 @@ from models.demos.openvoice.reference.melo_tts import MeloTTS  # noqa: E402
 from models.demos.openvoice.reference.tone_color_converter import ToneColorConverter  # noqa: E402
 from models.demos.openvoice.demo import cli  # noqa: E402
 from models.demos.openvoice.demo.demo import device_tts  # noqa: E402
-from models.demos.openvoice.demo.backends import ReferenceBackend
+from models.demos.openvoice.demo.backends import ReferenceBackend, TtnnBackend
 from models.demos.openvoice.demo.pipeline import SpeakerEmbeddingCache, VoiceCloner  # noqa: E402
 from models.demos.openvoice.demo.speak import SentencePriorDraw, SpeakOptions, TextToSpeech, silence_samples  # noqa: E402
 from models.demos.openvoice.demo.speak import _randn as speak_noise  # noqa: E402
@@ -226,7 +228,7 @@ def test_merged_requests_draw_what_each_request_draws_alone() -> None:
     assert torch.equal(eps[:2], draws[0]([5, 3], 6))
     assert torch.equal(eps[2:, :, :4], draws[1]([4], 6)) and not eps[2, :, 4:].any()
     tts = _tts("EN")
-    requests = [tts.request([(t, *tts.features(t, "EN"))], "EN", "EN-US", SpeakOptions(), 1) for t in ("Hi there.", "A longer sentence here.")]
+    requests = [tts.request([t], "EN", "EN-US", SpeakOptions(), 1) for t in ("Hi there.", "A longer sentence here.")]
     merged = merge_requests(requests)
     assert merged.x.shape[0] == 2 and torch.equal(merged.x_lengths, torch.cat([r.x_lengths for r in requests]))
     assert torch.equal(merged.x[0, : requests[0].x.shape[1]], requests[0].x[0]) and not merged.x[0, requests[0].x.shape[1] :].any()
@@ -301,15 +303,20 @@ class _RecordingBackend:
         return self.backend.synthesize(request)
 
 
-def _tiny_tts(**limits: int) -> TextToSpeech:
+def _tiny_tts(device=None, **limits: int) -> TextToSpeech:
     """EN text path (real frontend and tokenizer, random BERT) on TINY random models of the release topology: the
-    20,000-character text in CI time. Shapes, batching and order are what is checked, not the sound."""
+    20,000-character text in CI time. Shapes, batching and order are what is checked, not the sound. `device`:
+    the TTNN backend on it, else the reference."""
     torch.manual_seed(0)
     config = replace(converter_config(), model=replace(converter_config().model, **TINY))
     converter = ToneColorConverter.from_config(config).eval()
     melo_config = rw.melo_config("EN")
     melo = MeloTTS.from_config(replace(melo_config, model=replace(melo_config.model, **TINY))).eval()
-    backend = _RecordingBackend(ReferenceBackend(config, converter.ref_enc, converter, lambda language: melo))
+    if device is None:
+        inner = ReferenceBackend(config, converter.ref_enc, converter, lambda language: melo)
+    else:
+        inner = TtnnBackend(config, device, converter.ref_enc, converter, melo=lambda language: melo)
+    backend = _RecordingBackend(inner)
     base = _tts("EN")
     cloner = VoiceCloner(config, backend, SpeakerEmbeddingCache("tiny"))
     return TextToSpeech(cloner, base.frontend, base.bert, base.spk2id, base.base_se, **limits)
@@ -348,25 +355,54 @@ def test_twenty_thousand_characters_are_spoken_in_order() -> None:
     assert sum(items for items, _ in tts.cloner.backend.batches) == len(pieces)
 
 
-def test_ten_concurrent_speak_requests_share_melotts_batches() -> None:
-    """10 speak requests at once (one thread each, one sentence each, 0.2 s gathering wait): the MeloTTS batches
-    are far fewer than 10 and every request's audio equals its sequential run (reference backend: MeloTTS batch
-    vs alone differs by float32 rounding only, measured below; the conversions run one by one)."""
-    tts = _tiny_tts()
+SPEAK_TEXTS = [f"Request {i} asks for a{' very' * (i % 4)} short sentence." for i in range(10)]  # four lengths
+
+
+def _speak_sequentially(tts: TextToSpeech) -> list:
+    """The 10 one-sentence requests one by one (a cloner that gathers for 0.2 s, so the concurrent rounds batch)."""
     tts.cloner = VoiceCloner(tts.cloner.config, tts.cloner.backend, SpeakerEmbeddingCache("tiny"), batch_wait_ms=200.0)
-    texts = [f"Request {i} asks for a{' very' * (i % 4)} short sentence." for i in range(10)]  # four lengths
-    options = SpeakOptions(seed=4)
-    sequential = [tts.speak(text, "EN", TARGET, options=options) for text in texts]
+    del tts.cloner.backend.batches[:]
+    sequential = [tts.speak(text, "EN", TARGET, options=SpeakOptions(seed=4)) for text in SPEAK_TEXTS]
+    assert [items for items, _ in tts.cloner.backend.batches] == [1] * 10
+    assert len({s.sentences[0].frames for s in sequential}) > 1  # the merged batches mix lengths (padding, draws)
+    return sequential
+
+
+def _speak_concurrently(tts: TextToSpeech, sequential: list, max_error: float) -> None:
+    """The same requests at once: at most 3 MeloTTS batches, each request's audio against its sequential run."""
     batches = tts.cloner.backend.batches
-    assert [items for items, _ in batches] == [1] * 10
     del batches[:]
     with ThreadPoolExecutor(max_workers=10) as pool:
-        concurrent = list(pool.map(lambda text: tts.speak(text, "EN", TARGET, options=options), texts))
+        concurrent = list(pool.map(lambda text: tts.speak(text, "EN", TARGET, options=SpeakOptions(seed=4)), SPEAK_TEXTS))
     print(f"MeloTTS batches, concurrent: {batches}")
     assert len(batches) <= 3 and sum(items for items, _ in batches) == 10, batches
-    assert len({s.sentences[0].frames for s in sequential}) > 1  # the merged batches mix lengths (padding, draws)
     for alone, together in zip(sequential, concurrent):
         assert [s.frames for s in alone.sentences] == [s.frames for s in together.sentences]  # integer durations
         error = float(np.abs(alone.audio - together.audio).max() / np.abs(alone.audio).max())
-        assert error < 1e-5, error  # float32 rounding of the batched MeloTTS ops (measured below 1e-6)
+        assert error < max_error, error
+
+
+def test_ten_concurrent_speak_requests_share_melotts_batches() -> None:
+    """10 speak requests at once (one thread each, one sentence each, 0.2 s gathering wait): the MeloTTS batches
+    are far fewer than 10 and every request's audio equals its sequential run (reference backend: MeloTTS batch
+    vs alone differs by float32 rounding only; measured below 1e-6)."""
+    tts = _tiny_tts()
+    _speak_concurrently(tts, _speak_sequentially(tts), max_error=1e-5)
     tts.cloner.close()
+
+
+@DEVICE
+def test_ten_concurrent_speak_requests_on_device(device) -> None:
+    """The same on the TTNN backend (MeloTTS runner and converter runner on the device, tiny models): 2-3 MeloTTS
+    forwards instead of 10, each request's whole speech (MeloTTS + conversion) against its sequential run at the
+    batch-vs-alone bar; device memory bounded: each runner keeps at most `max_regions` shapes (the batch shapes
+    depend on arrival order, so a new round may add one), and nothing stays in L1 between calls."""
+    tts = _tiny_tts(device)
+    _speak_concurrently(tts, _speak_sequentially(tts), max_error=bar(device, "melo_batch_vs_alone").max_rel)
+    tts.cloner.close()
+    backend = tts.cloner.backend.backend
+    for regions in (backend.converter_runner, *[r for m in backend.melo_runners.values() for r in (m.encode, m.decode)]):
+        assert 0 < len(regions.regions) <= regions.max_regions
+    gc.collect()
+    ttnn.synchronize_device(device)
+    assert ttnn.get_memory_view(device, ttnn.BufferType.L1).total_bytes_allocated_per_bank == 0
