@@ -132,7 +132,7 @@ class TtSpectrogram:
     def __call__(self, waveform: ttnn.Tensor) -> ttnn.Tensor:
         n = waveform.shape[-1]
         frames = self.num_frames(n)
-        rows = frames + self.rows_per_frame - 1
+        rows = self.batch_rows(frames)
         pad = self.pad
         # Padded signal y[pad:0:-1] | y | y[n-2:n-2-pad:-1], truncated to whole rows (the
         # tail past rows * hop belongs to no frame).
@@ -158,7 +158,8 @@ class TtSpectrogram:
         return ttnn.sqrt(ttnn.add(power, MAGNITUDE_EPS))
 
     def batch_rows(self, frames: int) -> int:
-        """Rows of hop samples one item of a batch occupies: its frames, plus k - 1 rows the last frame reads."""
+        """Rows of hop samples `frames` frames read: the frames, plus the k - 1 rows the last one reads (what one item
+        of a batch occupies)."""
         return frames + self.rows_per_frame - 1
 
     def pad_batch(self, waveforms: Sequence[torch.Tensor], frames: int) -> torch.Tensor:
