@@ -537,8 +537,8 @@ CONVERTER_AND_CLONE_FAULTS: tuple[Fault, ...] = (
     Fault(
         "backend-speak-decoder-unmasked",
         "runner/melo_runner.py",
-        "decode_host = TtMeloDecodeInputs(encoded, self.tt.upload_frames(None, to_time_major(eps)), frames)",
-        "decode_host = TtMeloDecodeInputs(encoded, self.tt.upload_frames(None, to_time_major(eps)), frames, False)",
+        "decode_host = self.tt.decode_inputs(encoded, y_lengths, frames, eps_p, noise_scale, host.items, None)",
+        "decode_host = self.tt.decode_inputs(encoded, y_lengths, frames, eps_p, noise_scale, host.items, None, False)",
         "the TTNN speak path's decode region runs the decoder unmasked (a shorter sentence hears the batch's padding)",
         MELO_RUNNER,
     ),

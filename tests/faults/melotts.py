@@ -350,8 +350,8 @@ MELOTTS_FAULTS: tuple[Fault, ...] = (
     Fault(
         "melo-noise-scale-not-applied",
         "tt/melo_tts.py",
-        "scaled_eps_p = self.upload_frames(self.device, to_time_major(eps * noise_scale))",
-        "scaled_eps_p = self.upload_frames(self.device, to_time_major(eps))",
+        "self.upload_frames(device, to_time_major(eps * noise_scale))",
+        "self.upload_frames(device, to_time_major(eps))",
         "noise_scale not applied to eps_p",
         MELO,
     ),

@@ -22,8 +22,8 @@ import torch
 from models.demos.openvoice.reference.melo_tts import PriorDraw
 from models.demos.openvoice.runner.regions import Regions
 from models.demos.openvoice.tt.buckets import MELO_FRAMES, bucket_length
-from models.demos.openvoice.tt.commons import download_chips, from_time_major, to_time_major
-from models.demos.openvoice.tt.melo_tts import TtMeloDecodeInputs, TtMeloInputs, TtMeloTTS
+from models.demos.openvoice.tt.commons import download_chips, from_time_major
+from models.demos.openvoice.tt.melo_tts import TtMeloInputs, TtMeloTTS
 
 
 class MeloRunner:
@@ -45,8 +45,7 @@ class MeloRunner:
         encoded = self.encode.execute(encode_region)
         y_lengths = self.tt.length_regulator.read_lengths(encoded.durations)  # THE host sync
         frames = bucket_length(max(y_lengths), MELO_FRAMES)
-        eps = self.tt.prior_draw(eps_p, y_lengths, frames, host.items) * noise_scale
-        decode_host = TtMeloDecodeInputs(encoded, self.tt.upload_frames(None, to_time_major(eps)), frames)
+        decode_host = self.tt.decode_inputs(encoded, y_lengths, frames, eps_p, noise_scale, host.items, None)
         decode_region = self.decode.region_for(decode_host, (encode_region.serial, frames))
         decode_region.inputs.encoded = encoded  # a card: the same tensors every run; the mock: this run's
         audio = self.decode.execute(decode_region)

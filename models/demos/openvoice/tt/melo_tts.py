@@ -333,14 +333,27 @@ class TtMeloTTS:
         eps_p and mask_decoder as in the reference's `infer`."""
         encoded = self.encode_durations(inputs, sdp_ratio, length_scale)
         y_lengths = self.length_regulator.read_lengths(encoded.durations)  # THE host sync
-        frames = max(y_lengths)
-        # Shape known only after the sync. float32: z_p's noise term is exp(logs_p)-amplified
-        # (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale).
-        eps = self.prior_draw(eps_p, y_lengths, frames, inputs.items)
-        scaled_eps_p = self.upload_frames(self.device, to_time_major(eps * noise_scale))
-        outputs = self.decode_frames(TtMeloDecodeInputs(encoded, scaled_eps_p, frames, mask_decoder), max_len)
+        decode = self.decode_inputs(encoded, y_lengths, max(y_lengths), eps_p, noise_scale, inputs.items, self.device, mask_decoder)
+        outputs = self.decode_frames(decode, max_len)
         outputs.y_lengths = y_lengths
         return outputs
+
+    def decode_inputs(
+        self,
+        encoded: TtMeloEncoded,
+        y_lengths: list[int],
+        frames: int,
+        eps_p: torch.Tensor | PriorDraw | None,
+        noise_scale: float,
+        items: int,
+        device: ttnn.Device | None,
+        mask_decoder: bool = True,
+    ) -> TtMeloDecodeInputs:
+        """After the sync: the prior draw for these y_lengths at T_y = `frames`, scaled by noise_scale, uploaded
+        (`device` None: left on the host for a runner). Its shape is known only now. float32: z_p's noise term is
+        exp(logs_p)-amplified (bf16 storage of the draw alone measured z_p max error 4e-3 of its scale)."""
+        eps = self.prior_draw(eps_p, y_lengths, frames, items)
+        return TtMeloDecodeInputs(encoded, self.upload_frames(device, to_time_major(eps * noise_scale)), frames, mask_decoder)
 
     def encode_durations(self, inputs: TtMeloInputs, sdp_ratio: float, length_scale: float) -> TtMeloEncoded:
         """Everything before the sync: g, text encoder, both duration predictors, the mix and the durations."""

@@ -115,7 +115,7 @@ class TtToneColorConverter:
 
     def prepare_inputs(
         self,
-        spec: torch.Tensor | ttnn.Tensor,
+        spec: torch.Tensor,
         spec_lengths: torch.Tensor,
         g_src: torch.Tensor,
         g_tgt: torch.Tensor,
@@ -125,25 +125,16 @@ class TtToneColorConverter:
         on_host: bool = False,
     ) -> TtConverterInputs:
         """Upload spec [B, bins, T], lengths [B], g_src/g_tgt [B, gin, 1] and the posterior draw
-        noise [B, inter, T] (standard normal, sampled when None); masks and S are built here.
+        noise [B, inter, T] (standard normal, sampled when None); masks and S are built here. (From
+        waveforms, with the STFT on device, see `prepare_batch`.)
 
-        `spec` may instead already be on device, time-major [1, 1, B*T, bins] (the output of
-        `TtSpectrogram`): it then stays there, cast to bf16 on device, with no host round trip.
-
-        `bucket` (host spec only): T is padded up to its shape bucket (`tt/buckets.py`), spec and noise
+        `bucket`: T is padded up to its shape bucket (`tt/buckets.py`), spec and noise
         with zeros, and the decoder masks the padded frames, so every item equals its unpadded run.
         `on_host`: the same tensors, not uploaded (what `runner.ConverterRunner` copies into its
         persistent device inputs).
         """
         device = None if on_host else self.device
-        if isinstance(spec, ttnn.Tensor):
-            if bucket or on_host or self.chips > 1:
-                raise ValueError("bucket / on_host / a mesh need the spectrogram on the host (padded frames must be zeros)")
-            b = len(spec_lengths)
-            t = spec.shape[-2] // b
-            spec_tt = cast(spec, ttnn.bfloat16)
-        else:
-            b, _, t = spec.shape
+        b, _, t = spec.shape
         if noise is None:
             noise = torch.randn(b, self.inter_channels, t)
         elif tuple(noise.shape) != (b, self.inter_channels, t):
@@ -153,8 +144,7 @@ class TtToneColorConverter:
         if bucket:
             t = bucket_length(valid)
             spec, noise = pad_time(spec, t), pad_time(noise, t)
-        given = {"spec": spec_tt} if isinstance(spec, ttnn.Tensor) else {"host_spec": spec}
-        return self._assemble(device, spec_lengths, t, noise * tau, g_src, g_tgt, valid if bucket else None, **given)
+        return self._assemble(device, spec_lengths, t, noise * tau, g_src, g_tgt, valid if bucket else None, spec=spec)
 
     def prepare_batch(
         self,
@@ -207,11 +197,11 @@ class TtToneColorConverter:
         g_src: torch.Tensor,
         g_tgt: torch.Tensor,
         valid: int | None,
-        spec: ttnn.Tensor | None = None,
+        spec: torch.Tensor | None = None,
         waveform: ttnn.Tensor | None = None,
-        host_spec: torch.Tensor | None = None,
     ) -> TtConverterInputs:
-        """Masks, S, the scaled draw and the embeddings around a spectrogram (or the waveforms it comes from).
+        """Masks, S, the scaled draw and the embeddings around a host spectrogram [B, bins, T] (or the uploaded
+        waveforms it comes from).
         On a mesh each chip gets B / chips consecutive items (`upload_per_chip`); the forward's shapes are a
         chip's: `batch_size` is the items per chip."""
         chips = self.chips
@@ -224,7 +214,7 @@ class TtToneColorConverter:
         up = lambda parts: upload_per_chip(device, self.device, parts)  # noqa: E731
         rows = lambda x: up([to_time_major(x[s]) for s in items])  # noqa: E731  [B, C, T] -> per chip [1, 1, b*T, C]
         return TtConverterInputs(
-            spec=spec if host_spec is None else rows(host_spec),
+            spec=None if spec is None else rows(spec),
             mask=rows(mask[:, None, :]),
             scaled_noise=rows(scaled_noise),
             segments=up([segments] * chips),
